@@ -1,0 +1,139 @@
+package minibert.tensor;
+
+import org.ejml.data.DMatrixRMaj;
+import org.ejml.dense.row.CommonOps_DDRM;
+
+import java.util.Objects;
+
+/**
+ * The one place every matrix product of the model goes through. Its first backend is EJML's
+ * {@link CommonOps_DDRM}, the readable reference; a faster backend (pure-Java Vector API kernels) is
+ * installed with {@link #use(Backend)} and validated against this one.
+ *
+ * <p>All matrices are row-major {@link DMatrixRMaj}. Outputs are passed in and must already have the
+ * right shape (no allocation in hot loops); an output may not alias an input. Each method states its
+ * formula with indices, in EJML's manner.
+ */
+public final class Products {
+
+    /** A matrix-product implementation. Every method has the contract of the static method of the same name. */
+    public interface Backend {
+        String name();
+
+        /** {@code c = alpha·op(a)·op(b) + beta·c}, with {@code op} the identity or the transpose. */
+        void gemm(boolean transA, boolean transB, double alpha, DMatrixRMaj a, DMatrixRMaj b, double beta, DMatrixRMaj c);
+    }
+
+    /** The reference backend: EJML's {@code CommonOps_DDRM}. */
+    public static final Backend EJML = new Backend() {
+        @Override
+        public String name() {
+            return "EJML " + org.ejml.EjmlVersion.VERSION;
+        }
+
+        @Override
+        public void gemm(boolean transA, boolean transB, double alpha, DMatrixRMaj a, DMatrixRMaj b, double beta,
+                         DMatrixRMaj c) {
+            if (beta == 0) {
+                if (!transA && !transB) {
+                    CommonOps_DDRM.mult(alpha, a, b, c);
+                } else if (transA && !transB) {
+                    CommonOps_DDRM.multTransA(alpha, a, b, c);
+                } else if (!transA) {
+                    CommonOps_DDRM.multTransB(alpha, a, b, c);
+                } else {
+                    CommonOps_DDRM.multTransAB(alpha, a, b, c);
+                }
+                return;
+            }
+            if (beta != 1) {
+                CommonOps_DDRM.scale(beta, c);
+            }
+            if (!transA && !transB) {
+                CommonOps_DDRM.multAdd(alpha, a, b, c);
+            } else if (transA && !transB) {
+                CommonOps_DDRM.multAddTransA(alpha, a, b, c);
+            } else if (!transA) {
+                CommonOps_DDRM.multAddTransB(alpha, a, b, c);
+            } else {
+                CommonOps_DDRM.multAddTransAB(alpha, a, b, c);
+            }
+        }
+    };
+
+    private static volatile Backend backend = EJML;
+
+    private Products() {
+    }
+
+    /** Installs {@code next} for every later product; returns the previous backend. */
+    public static Backend use(Backend next) {
+        Backend previous = backend;
+        backend = Objects.requireNonNull(next, "backend");
+        return previous;
+    }
+
+    /** The backend in use. */
+    public static Backend backend() {
+        return backend;
+    }
+
+    /** {@code c = a·b}: c_ij = Σ_k a_ik b_kj. a [m, k], b [k, n], c [m, n] (modified). */
+    public static void mult(DMatrixRMaj a, DMatrixRMaj b, DMatrixRMaj c) {
+        check(a.numRows, a.numCols, b.numRows, b.numCols, c, a, b, "mult");
+        backend.gemm(false, false, 1, a, b, 0, c);
+    }
+
+    /** {@code c += a·b}. a [m, k], b [k, n], c [m, n] (modified). */
+    public static void multAdd(DMatrixRMaj a, DMatrixRMaj b, DMatrixRMaj c) {
+        check(a.numRows, a.numCols, b.numRows, b.numCols, c, a, b, "multAdd");
+        backend.gemm(false, false, 1, a, b, 1, c);
+    }
+
+    /** {@code c = aᵀ·b}: c_ij = Σ_k a_ki b_kj. a [k, m], b [k, n], c [m, n] (modified). */
+    public static void multTransA(DMatrixRMaj a, DMatrixRMaj b, DMatrixRMaj c) {
+        check(a.numCols, a.numRows, b.numRows, b.numCols, c, a, b, "multTransA");
+        backend.gemm(true, false, 1, a, b, 0, c);
+    }
+
+    /** {@code c += aᵀ·b}, the shape of every weight gradient. a [k, m], b [k, n], c [m, n] (modified). */
+    public static void multAddTransA(DMatrixRMaj a, DMatrixRMaj b, DMatrixRMaj c) {
+        check(a.numCols, a.numRows, b.numRows, b.numCols, c, a, b, "multAddTransA");
+        backend.gemm(true, false, 1, a, b, 1, c);
+    }
+
+    /** {@code c = a·bᵀ}: c_ij = Σ_k a_ik b_jk. a [m, k], b [n, k], c [m, n] (modified). */
+    public static void multTransB(DMatrixRMaj a, DMatrixRMaj b, DMatrixRMaj c) {
+        check(a.numRows, a.numCols, b.numCols, b.numRows, c, a, b, "multTransB");
+        backend.gemm(false, true, 1, a, b, 0, c);
+    }
+
+    /** {@code c += a·bᵀ}. a [m, k], b [n, k], c [m, n] (modified). */
+    public static void multAddTransB(DMatrixRMaj a, DMatrixRMaj b, DMatrixRMaj c) {
+        check(a.numRows, a.numCols, b.numCols, b.numRows, c, a, b, "multAddTransB");
+        backend.gemm(false, true, 1, a, b, 1, c);
+    }
+
+    /** {@code c = alpha·op(a)·op(b) + beta·c}, the general form. */
+    public static void gemm(boolean transA, boolean transB, double alpha, DMatrixRMaj a, DMatrixRMaj b, double beta,
+                            DMatrixRMaj c) {
+        int m = transA ? a.numCols : a.numRows, ka = transA ? a.numRows : a.numCols;
+        int kb = transB ? b.numCols : b.numRows, n = transB ? b.numRows : b.numCols;
+        check(m, ka, kb, n, c, a, b, "gemm");
+        backend.gemm(transA, transB, alpha, a, b, beta, c);
+    }
+
+    private static void check(int m, int ka, int kb, int n, DMatrixRMaj c, DMatrixRMaj a, DMatrixRMaj b, String op) {
+        if (ka != kb) {
+            throw new IllegalArgumentException(op + ": inner dimensions differ: [" + m + ", " + ka + "] times ["
+                    + kb + ", " + n + "]");
+        }
+        if (c.numRows != m || c.numCols != n) {
+            throw new IllegalArgumentException(op + ": output is [" + c.numRows + ", " + c.numCols + "], expected ["
+                    + m + ", " + n + "]");
+        }
+        if (c == a || c == b || c.data == a.data || c.data == b.data) {
+            throw new IllegalArgumentException(op + ": the output aliases an input");
+        }
+    }
+}
