@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
         versionProvider = Main.Version.class,
         description = "A small BERT built from first principles, kept as a literate program.",
         subcommands = {
+                DataCommand.class,
                 ConfigCommand.class,
                 CommandLine.HelpCommand.class
         })

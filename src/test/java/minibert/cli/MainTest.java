@@ -1,0 +1,76 @@
+package minibert.cli;
+
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+class MainTest {
+
+    private record Run(int code, String out, String err) {
+    }
+
+    private static Run run(String... args) {
+        CommandLine cl = Main.commandLine();
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        cl.setOut(new PrintWriter(out));
+        cl.setErr(new PrintWriter(err));
+        int code = cl.execute(args);
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    @Test
+    void helpListsTheCommands() {
+        Run r = run("--help");
+        assertEquals(0, r.code());
+        assertTrue(r.out().contains("data") && r.out().contains("config"), r.out());
+    }
+
+    @Test
+    void versionNamesTheJdk() {
+        Run r = run("--version");
+        assertEquals(0, r.code());
+        assertTrue(r.out().contains("minibert") && r.out().contains("JDK " + System.getProperty("java.version")), r.out());
+    }
+
+    @Test
+    void anUnknownCommandIsAUsageError() {
+        Run r = run("frobnicate");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("frobnicate"), r.err());
+    }
+
+    @Test
+    void configCheckAcceptsTheProjectConfigsAndRejectsABadOne(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        String project = System.getProperty("minibert.project.dir", ".");
+        assertEquals(0, run("config", "check", project + "/configs/model/mini-bert.yaml", project + "/configs/train/pretrain.yaml").code());
+        java.nio.file.Path bad = dir.resolve("model/bad.yaml");
+        java.nio.file.Files.createDirectories(bad.getParent());
+        java.nio.file.Files.writeString(bad, "hidden_size: 12\n");
+        Run r = run("config", "check", bad.toString());
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains(bad + ": key 'vocab_size': is missing"), r.err());
+    }
+
+    @Test
+    void dataStatusReportsEveryFileVerifiedWhenTheMirrorIsThere() {
+        String mirror = System.getProperty("minibert.data.mirror", "");
+        assumeTrue(!mirror.isBlank() && !mirror.startsWith("${"), "no data mirror configured (MINIBERT_DATA_MIRROR)");
+        Run r = run("data", "status");
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertTrue(r.out().contains("all files present and verified"), r.out());
+        assertTrue(r.out().matches("(?s).*sst2\\s+dev.tsv\\s+ok.*"), r.out());
+    }
+
+    @Test
+    void fetchingAnUnknownDataSetFails() {
+        Run r = run("data", "fetch", "no-such-set");
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("unknown data set 'no-such-set'"), r.err());
+    }
+}
