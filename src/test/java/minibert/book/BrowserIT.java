@@ -1,0 +1,252 @@
+package minibert.book;
+
+import org.jsoup.Jsoup;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.openqa.selenium.Dimension;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.Pdf;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.logging.LogEntry;
+import org.openqa.selenium.logging.LogType;
+import org.openqa.selenium.logging.LoggingPreferences;
+import org.openqa.selenium.print.PrintOptions;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.logging.Level;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * Opens every page of the rendered book from {@code file://} in headless Chromium (Debian's package,
+ * driven by Selenium with explicit paths: nothing is downloaded) and checks what a reader sees: typeset
+ * formulas, loaded images, no console error, no request leaving the site, working navigation, and prose
+ * that fits a 375-pixel-wide phone. It saves a screenshot of each page under {@code target/screenshots/}
+ * and prints the whole book to PDF.
+ */
+class BrowserIT {
+
+    private static Path site;
+    private static Path shots;
+    private static ChromeDriver driver;
+    private static Path profile;
+
+    @BeforeAll
+    static void start() throws IOException {
+        BrowserSupport.Decision d = BrowserSupport.here();
+        switch (d.verdict()) {
+            case SKIP -> {
+                System.out.println("[BrowserIT] " + d.message());
+                Assumptions.abort(d.message());
+            }
+            case FAIL -> fail(d.message());
+            case RUN -> System.out.println("[BrowserIT] " + d.message());
+        }
+        site = Path.of(System.getProperty("minibert.site.dir", "site")).toAbsolutePath();
+        shots = Path.of(System.getProperty("minibert.screenshots.dir", "target/screenshots")).toAbsolutePath();
+        Files.createDirectories(shots);
+        profile = Files.createTempDirectory("minibert-chromium-");
+        ChromeOptions options = new ChromeOptions();
+        options.setBinary(BrowserSupport.CHROMIUM.toFile());
+        options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic",
+                "--disable-dev-shm-usage", "--hide-scrollbars", "--user-data-dir=" + profile, "--window-size=1280,1000");
+        LoggingPreferences logs = new LoggingPreferences();
+        logs.enable(LogType.BROWSER, Level.ALL);
+        options.setCapability("goog:loggingPrefs", logs);
+        ChromeDriverService service = new ChromeDriverService.Builder()
+                .usingDriverExecutable(BrowserSupport.CHROMEDRIVER.toFile()).usingAnyFreePort().build();
+        driver = new ChromeDriver(service, options);
+        driver.manage().timeouts().scriptTimeout(Duration.ofSeconds(60)).pageLoadTimeout(Duration.ofSeconds(60));
+    }
+
+    @AfterAll
+    static void stop() throws IOException {
+        if (driver != null) {
+            driver.quit();
+        }
+        if (profile != null) {
+            try (var paths = Files.walk(profile)) {
+                paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+    }
+
+    private static List<Path> pages() throws IOException {
+        try (var files = Files.list(site)) {
+            return files.filter(f -> f.toString().endsWith(".html")).sorted().toList();
+        }
+    }
+
+    private static Object js(String script, Object... args) {
+        return ((JavascriptExecutor) driver).executeScript(script, args);
+    }
+
+    /** Loads a page and waits until MathJax has finished typesetting it (if the page uses MathJax). */
+    private static String open(Path page) {
+        driver.manage().logs().get(LogType.BROWSER);     // drop what earlier pages logged
+        driver.get(page.toUri().toString());
+        Object state = ((JavascriptExecutor) driver).executeAsyncScript("""
+                const done = arguments[arguments.length - 1];
+                if (!window.MathJax || !MathJax.Hub) { done('no-mathjax'); return; }
+                MathJax.Hub.Queue(() => done('typeset'));
+                """);
+        return String.valueOf(state);
+    }
+
+    @Test
+    void everyPageLooksRightToAReader() throws IOException {
+        List<String> problems = new ArrayList<>();
+        long start = System.nanoTime();
+        int pages = 0;
+        for (Path page : pages()) {
+            String name = page.getFileName().toString();
+            pages++;
+            driver.manage().window().setSize(new Dimension(1280, 1000));
+            String mathState = open(page);
+            boolean usesMath = (Boolean) js("return document.querySelector('script[src*=\"MathJax\"]') !== null;");
+            if (usesMath && !mathState.equals("typeset")) {
+                problems.add(name + ": MathJax did not finish (" + mathState + ")");
+            }
+            Long typeset = (Long) js("return document.querySelectorAll('.MathJax_CHTML, .MathJax, .MathJax_SVG, .MathJax_Display').length;");
+            Long formulas = (Long) js("return document.querySelectorAll('script[type^=\"math/tex\"]').length;");
+            if (usesMath && formulas > 0 && typeset == 0) {
+                problems.add(name + ": " + formulas + " formulas but none typeset");
+            }
+            Long mathErrors = (Long) js("return document.querySelectorAll('.MathJax_Error, merror, .mjx-merror').length;");
+            if (mathErrors > 0) {
+                problems.add(name + ": " + mathErrors + " MathJax errors");
+            }
+            String raw = (String) js("""
+                    const body = document.body.cloneNode(true);
+                    body.querySelectorAll('pre, code, script, style, .MathJax_Preview').forEach(e => e.remove());
+                    const t = body.textContent;
+                    const m = t.match(/\\\\\\(|\\\\\\[|\\$\\$/);
+                    return m ? t.substring(Math.max(0, m.index - 40), m.index + 40) : '';
+                    """);
+            if (!raw.isEmpty()) {
+                problems.add(name + ": raw TeX left visible: …" + raw.strip() + "…");
+            }
+            for (LogEntry e : driver.manage().logs().get(LogType.BROWSER)) {
+                if (e.getLevel().intValue() >= Level.SEVERE.intValue()) {
+                    problems.add(name + ": console error: " + e.getMessage());
+                }
+            }
+            @SuppressWarnings("unchecked")
+            List<String> external = (List<String>) js("""
+                    return performance.getEntriesByType('resource').map(r => r.name)
+                        .filter(n => !n.startsWith('file:') && !n.startsWith('data:') && !n.startsWith('blob:'));
+                    """);
+            for (String url : external) {
+                problems.add(name + ": a request left the site: " + url);
+            }
+            @SuppressWarnings("unchecked")
+            List<String> broken = (List<String>) js("""
+                    return Array.from(document.images).filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src);
+                    """);
+            for (String img : broken) {
+                problems.add(name + ": image did not load: " + img);
+            }
+            checkNavigation(name, problems);
+            Files.write(shots.resolve(name.replace(".html", ".png")), driver.getScreenshotAs(OutputType.BYTES));
+
+            // A phone: the prose must not scroll sideways (code and wide tables scroll inside themselves).
+            driver.executeCdpCommand("Emulation.setDeviceMetricsOverride",
+                    Map.of("width", 375, "height", 800, "deviceScaleFactor", 1, "mobile", true));
+            String overflow = (String) js("""
+                    const root = document.scrollingElement;
+                    if (root.scrollWidth <= root.clientWidth + 1) return '';
+                    const limit = root.clientWidth + 1;
+                    const scrolls = e => { for (let p = e.parentElement; p; p = p.parentElement) {
+                        const s = getComputedStyle(p); if (s.overflowX === 'auto' || s.overflowX === 'scroll' || s.overflowX === 'hidden') return true; } return false; };
+                    const wide = Array.from(document.querySelectorAll('body *'))
+                        .filter(e => e.getBoundingClientRect().right > limit && !scrolls(e))
+                        .slice(0, 3).map(e => e.tagName + '.' + e.className + ' "' + (e.textContent || '').trim().substring(0, 50) + '"');
+                    return root.scrollWidth + ' > ' + root.clientWidth + ': ' + wide.join('; ');
+                    """);
+            if (!overflow.isEmpty()) {
+                problems.add(name + ": at 375 px the page scrolls sideways: " + overflow);
+            }
+            driver.executeCdpCommand("Emulation.clearDeviceMetricsOverride", Map.of());
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        System.out.printf("[BrowserIT] %d pages checked in %.1f s; screenshots in %s%n", pages, seconds, shots);
+        assertTrue(pages >= 4, "fewer than 4 pages rendered");
+        if (!problems.isEmpty()) {
+            fail(problems.size() + " problems seen in the browser:\n  " + String.join("\n  ", problems));
+        }
+    }
+
+    private static void checkNavigation(String name, List<String> problems) {
+        @SuppressWarnings("unchecked")
+        List<String> links = (List<String>) js("return Array.from(document.querySelectorAll('.chapter-nav a')).map(a => a.href);");
+        for (String href : links) {
+            URI uri = URI.create(href);
+            Path target = Path.of(URI.create(uri.getScheme() + ":" + uri.getRawPath()));
+            if (!Files.isRegularFile(target)) {
+                problems.add(name + ": navigation leads to a missing page " + href);
+                continue;
+            }
+            String fragment = uri.getRawFragment();
+            if (fragment != null && !fragment.isEmpty()) {
+                try {
+                    if (Jsoup.parse(target.toFile(), "UTF-8").getElementById(URLDecoder.decode(fragment, StandardCharsets.UTF_8)) == null) {
+                        problems.add(name + ": navigation leads to a missing anchor " + href);
+                    }
+                } catch (IOException e) {
+                    problems.add(name + ": cannot read " + target + ": " + e.getMessage());
+                }
+            }
+        }
+        if (!name.equals("index.html") && !name.equals("book.html") && links.isEmpty()) {
+            problems.add(name + ": no previous / contents / next navigation");
+        }
+    }
+
+    @Test
+    void theWholeBookPrintsToACleanPdf() throws IOException {
+        open(site.resolve("book.html"));
+        PrintOptions print = new PrintOptions();
+        print.setBackground(false);
+        Pdf pdf = driver.print(print);
+        byte[] bytes = Base64.getDecoder().decode(pdf.getContent());
+        Path out = shots.resolveSibling("book.pdf");
+        Files.write(out, bytes);
+        String text = new String(bytes, StandardCharsets.ISO_8859_1);
+        Matcher m = Pattern.compile("/Type\\s*/Page[^s]").matcher(text);
+        int count = 0;
+        while (m.find()) {
+            count++;
+        }
+        long chapters = Jsoup.parse(site.resolve("book.html").toFile(), "UTF-8").select("#content > .sect1").size();
+        System.out.printf("[BrowserIT] book.html printed to %d PDF pages (%d chapters): %s%n", count, chapters, out);
+        assertTrue(chapters >= 3, "the whole-book page has fewer than 3 chapters");
+        assertTrue(count >= chapters, "the printed book has " + count + " pages for " + chapters + " chapters");
+        assertTrue(count <= 60 * chapters, "the printed book has an implausible " + count + " pages");
+        Boolean chromeHidden = (Boolean) js("""
+                const mq = window.matchMedia('print'); // the print stylesheet hides navigation and the TOC
+                const sheet = Array.from(document.styleSheets).some(s => { try { return Array.from(s.cssRules)
+                    .some(r => r.media && r.media.mediaText.includes('print') && r.cssText.includes('#toc')); } catch (e) { return false; } });
+                return sheet;
+                """);
+        assertTrue(chromeHidden, "no print stylesheet hides the table of contents");
+    }
+}
