@@ -12,6 +12,8 @@ import picocli.CommandLine.Command;
         description = "A small BERT built from first principles, kept as a literate program.",
         subcommands = {
                 DataCommand.class,
+                VocabCommand.class,
+                TokenizeCommand.class,
                 ConfigCommand.class,
                 CommandLine.HelpCommand.class
         })

@@ -1,0 +1,130 @@
+package minibert.text;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * WordPiece encoding as in BERT: basic tokenization, then each word is split greedily into the longest
+ * vocabulary piece that matches at the current position, continuation pieces prefixed {@code ##}.
+ *
+ * <pre>
+ * unaffable  →  un ##aff ##able      (with un, ##aff, ##able in the vocabulary)
+ * </pre>
+ *
+ * A word that cannot be segmented, or is longer than {@value #MAX_WORD_CHARS} characters, becomes one
+ * {@code [UNK]}.
+ */
+public final class WordPiece {
+
+    /** BERT's limit: longer words are {@code [UNK]} without trying. */
+    public static final int MAX_WORD_CHARS = 100;
+    private static final int CACHE_LIMIT = 1 << 18;
+
+    private final Vocabulary vocab;
+    private final ConcurrentHashMap<String, int[]> cache = new ConcurrentHashMap<>();
+
+    public WordPiece(Vocabulary vocab) {
+        this.vocab = vocab;
+    }
+
+    public Vocabulary vocabulary() {
+        return vocab;
+    }
+
+    /** The piece ids of a text. */
+    public int[] encode(String text) {
+        List<String> words = BasicTokenizer.tokenize(text);
+        int[] out = new int[Math.max(8, words.size() * 2)];
+        int n = 0;
+        for (String w : words) {
+            int[] ids = encodeWord(w);
+            if (n + ids.length > out.length) {
+                out = java.util.Arrays.copyOf(out, Math.max(out.length * 2, n + ids.length));
+            }
+            System.arraycopy(ids, 0, out, n, ids.length);
+            n += ids.length;
+        }
+        return java.util.Arrays.copyOf(out, n);
+    }
+
+    /** The pieces of a text, as strings. */
+    public List<String> pieces(String text) {
+        List<String> out = new ArrayList<>();
+        for (int id : encode(text)) {
+            out.add(vocab.token(id));
+        }
+        return out;
+    }
+
+    /**
+     * The pieces of one basic-tokenized word, greedy longest-match-first.
+     */
+    // tag::encode-word[]
+    public int[] encodeWord(String word) {
+        int[] cached = cache.get(word);
+        if (cached != null) {
+            return cached;
+        }
+        int[] ids = segment(word);
+        if (cache.size() < CACHE_LIMIT) {
+            cache.put(word, ids);
+        }
+        return ids;
+    }
+
+    private int[] segment(String word) {
+        if (word.codePointCount(0, word.length()) > MAX_WORD_CHARS) {
+            return new int[] {vocab.unkId()};
+        }
+        int[] pieces = new int[word.length()];
+        int count = 0;
+        int start = 0;
+        while (start < word.length()) {
+            int end = Math.min(word.length(), start + vocab.longestPiece());
+            int found = -1;
+            while (end > start) {
+                if (Character.isLowSurrogate(word.charAt(end - 1)) && end - 1 > start) {
+                    end--;                       // never split a surrogate pair
+                    continue;
+                }
+                String piece = start == 0 ? word.substring(0, end) : Vocabulary.CONTINUATION + word.substring(start, end);
+                found = vocab.id(piece);
+                if (found >= 0) {
+                    break;
+                }
+                end--;
+            }
+            if (found < 0) {
+                return new int[] {vocab.unkId()};   // no piece fits here: the whole word is unknown
+            }
+            pieces[count++] = found;
+            start = end;
+        }
+        return java.util.Arrays.copyOf(pieces, count);
+    }
+    // end::encode-word[]
+
+    /**
+     * Joins pieces back into text: a {@code ##} piece attaches to the one before it, others are separated
+     * by a space; special tokens other than {@code [UNK]} are left out.
+     */
+    public String decode(int[] ids) {
+        StringBuilder b = new StringBuilder();
+        for (int id : ids) {
+            String t = vocab.token(id);
+            if (id < Vocabulary.SPECIALS.size() && id != vocab.unkId()) {
+                continue;
+            }
+            if (t.startsWith(Vocabulary.CONTINUATION) && !b.isEmpty()) {
+                b.append(t, 2, t.length());
+            } else {
+                if (!b.isEmpty()) {
+                    b.append(' ');
+                }
+                b.append(t);
+            }
+        }
+        return b.toString();
+    }
+}
