@@ -72,6 +72,7 @@ public final class TokenizationResults implements ResultProducer {
                 .attribute("types", fmt("%,d", trained.wordTypes()))
                 .attribute("types-kept", fmt("%,d", trained.wordTypesKept()))
                 .attribute("alphabet", Integer.toString(trained.alphabetSize()))
+                .attribute("alphabet-limit", fmt("%,d", ALPHABET))
                 .attribute("merges", fmt("%,d", trained.merges().size()))
                 .attribute("vocab", fmt("%,d", vocab.size()))
                 .attribute("heap-mb", fmt("%,d", peakHeap >> 20))

@@ -68,6 +68,19 @@ class MainTest {
     }
 
     @Test
+    void tokenizePrintsPiecesAndIds(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.util.List<String> tokens = new java.util.ArrayList<>(minibert.text.Vocabulary.SPECIALS);
+        tokens.addAll(java.util.List.of("un", "##aff", "##able", "!"));
+        new minibert.text.Vocabulary(tokens).save(dir, 7);
+        Run r = run("tokenize", "--vocab", dir.toString(), "Unaffable!");
+        assertEquals(0, r.code(), r.err());
+        assertEquals("un ##aff ##able !\n[5, 6, 7, 8]\n", r.out().replace("\r", ""));
+        Run missing = run("tokenize", "--vocab", dir.resolve("nope").toString(), "x");
+        assertEquals(2, missing.code());
+        assertTrue(missing.err().contains("cannot read vocabulary"), missing.err());
+    }
+
+    @Test
     void fetchingAnUnknownDataSetFails() {
         Run r = run("data", "fetch", "no-such-set");
         assertEquals(1, r.code());
