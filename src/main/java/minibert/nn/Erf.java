@@ -11,8 +11,8 @@ package minibert.nn;
  *       {@code erfc(x) = e^(−x²)/√π · 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + 2/(x + …)))))}.</li>
  * </ul>
  *
- * Its accuracy, measured against reference values in the tests and published in the book, is a few units
- * in the last place.
+ * Its accuracy, tested against reference values: within 4 units in the last place for |x| ≤ 1, and an
+ * absolute error below 10⁻¹⁵ everywhere (the series' sum is multiplied by e^(−x²), each rounded).
  */
 public final class Erf {
 

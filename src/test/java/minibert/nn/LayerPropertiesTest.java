@@ -1,0 +1,197 @@
+package minibert.nn;
+
+import minibert.config.ModelConfig;
+import minibert.model.Batch;
+import minibert.model.BertForMaskedLM;
+import minibert.model.GradientCheck;
+import org.ejml.data.DMatrixRMaj;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.util.Arrays;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Properties of the layers and the model, on odd sizes with seeded random inputs (the seed is in each message). */
+class LayerPropertiesTest {
+
+    private static DMatrixRMaj random(int rows, int cols, double scale, Random r) {
+        DMatrixRMaj m = new DMatrixRMaj(rows, cols);
+        for (int i = 0; i < m.getNumElements(); i++) {
+            m.data[i] = scale * r.nextGaussian();
+        }
+        return m;
+    }
+
+    @ParameterizedTest(name = "seed {0}")
+    @ValueSource(longs = {1, 2, 3, 4, 5})
+    void softmaxRowsSumToOneAndStayFiniteForHugeLogits(long seed) {
+        Random r = new Random(seed);
+        DMatrixRMaj s = random(7, 13, 1e4, r);            // logits up to about ±4·10⁴
+        s.data[0] = 1e4;
+        s.data[1] = -1e4;
+        Softmax.rows(s);
+        for (int i = 0; i < 7; i++) {
+            double sum = 0;
+            for (int j = 0; j < 13; j++) {
+                double p = s.data[i * 13 + j];
+                assertTrue(Double.isFinite(p) && p >= 0, "seed " + seed + ": p = " + p);
+                sum += p;
+            }
+            assertEquals(1.0, sum, 1e-12, "seed " + seed + ", row " + i);
+        }
+    }
+
+    @ParameterizedTest(name = "seed {0}")
+    @ValueSource(longs = {1, 2, 3})
+    void layerNormRowsHaveMeanZeroAndVarianceOne(long seed) {
+        Random r = new Random(seed);
+        LayerNorm ln = new LayerNorm("test", 12, 1e-12);
+        DMatrixRMaj y = ln.forward(random(7, 12, 3.0, r));
+        for (int i = 0; i < 7; i++) {
+            double mean = 0, var = 0;
+            for (int j = 0; j < 12; j++) {
+                mean += y.data[i * 12 + j] / 12;
+            }
+            for (int j = 0; j < 12; j++) {
+                var += Math.pow(y.data[i * 12 + j] - mean, 2) / 12;
+            }
+            assertEquals(0, mean, 1e-12, "seed " + seed);
+            assertEquals(1, var, 1e-9, "seed " + seed);
+        }
+    }
+
+    @Test
+    void aQueryWhoseKeysAreAllMaskedButOneAttendsOnlyToThatOne() {
+        Random r = new Random(9);
+        SelfAttention att = new SelfAttention("test", 12, 3);
+        for (Linear l : new Linear[] {att.query(), att.key(), att.value(), att.output()}) {
+            l.weight().value().setTo(random(12, 12, 0.5, r));
+        }
+        int[] mask = {0, 0, 1, 0, 0, 0, 0};                 // only key 2 is real
+        att.forward(random(7, 12, 1.0, r), mask, 1, 7);
+        for (int h = 0; h < 3; h++) {
+            DMatrixRMaj p = att.probabilities(0, h);
+            for (int i = 0; i < 7; i++) {
+                assertEquals(1.0, p.get(i, 2), 1e-15);
+                for (int j = 0; j < 7; j++) {
+                    if (j != 2) {
+                        assertEquals(0.0, p.get(i, j), "head " + h + ", query " + i + ", key " + j);
+                    }
+                }
+            }
+        }
+    }
+
+    private static Batch batchOf(int[] ids, int[] mask, int b, int t) {
+        int[] labels = new int[ids.length];
+        Arrays.fill(labels, MlmHead.IGNORE);
+        return new Batch(ids, new int[ids.length], mask, labels, b, t);
+    }
+
+    @ParameterizedTest(name = "seed {0}")
+    @ValueSource(longs = {5, 6, 7})
+    void addingPaddingLeavesRealPositionsUnchanged(long seed) {
+        ModelConfig c = GradientCheck.smallConfig();
+        BertForMaskedLM model = new BertForMaskedLM(c, seed);
+        Random r = new Random(seed);
+        int[] ids5 = new int[5];
+        for (int i = 0; i < 5; i++) {
+            ids5[i] = 5 + r.nextInt(c.vocabSize() - 5);
+        }
+        model.forward(batchOf(ids5, new int[] {1, 1, 1, 1, 1}, 1, 5));
+        DMatrixRMaj short5 = model.hiddenStates().get(c.numLayers()).copy();
+        int[] ids7 = Arrays.copyOf(ids5, 7);               // two [PAD] tokens (id 0) appended
+        model.forward(batchOf(ids7, new int[] {1, 1, 1, 1, 1, 0, 0}, 1, 7));
+        DMatrixRMaj long7 = model.hiddenStates().get(c.numLayers());
+        for (int i = 0; i < 5 * c.hiddenSize(); i++) {
+            assertEquals(short5.data[i], long7.data[i], 1e-12, "seed " + seed + ", entry " + i);
+        }
+    }
+
+    @Test
+    void theSameSeedGivesBitIdenticalOutputs() {
+        ModelConfig c = GradientCheck.smallConfig();
+        Batch batch = GradientCheck.smallBatch(c, 4);
+        BertForMaskedLM a = new BertForMaskedLM(c, 99), b = new BertForMaskedLM(c, 99);
+        assertEquals(Double.doubleToRawLongBits(a.forward(batch)), Double.doubleToRawLongBits(b.forward(batch)));
+        assertArrayEquals(a.hiddenStates().get(2).data, b.hiddenStates().get(2).data);
+    }
+
+    @Test
+    void permutingPositionsPermutesOutputsWhenPositionEmbeddingsAreZero() {
+        ModelConfig c = GradientCheck.smallConfig();
+        BertForMaskedLM model = new BertForMaskedLM(c, 8);
+        model.embeddings().position().value().zero();
+        int[] ids = {7, 12, 9, 20, 5, 28, 13};
+        int[] perm = {3, 0, 6, 1, 5, 2, 4};
+        int[] permuted = new int[7];
+        for (int i = 0; i < 7; i++) {
+            permuted[i] = ids[perm[i]];
+        }
+        int[] mask = {1, 1, 1, 1, 1, 1, 1};
+        model.forward(batchOf(ids, mask, 1, 7));
+        DMatrixRMaj out = model.hiddenStates().get(c.numLayers()).copy();
+        model.forward(batchOf(permuted, mask, 1, 7));
+        DMatrixRMaj outPermuted = model.hiddenStates().get(c.numLayers());
+        for (int i = 0; i < 7; i++) {
+            for (int j = 0; j < c.hiddenSize(); j++) {
+                assertEquals(out.get(perm[i], j), outPermuted.get(i, j), 1e-12);
+            }
+        }
+    }
+
+    @Test
+    void nothingMaskedGivesZeroLossNotNaN() {
+        ModelConfig c = GradientCheck.smallConfig();
+        BertForMaskedLM model = new BertForMaskedLM(c, 1);
+        double loss = model.forward(batchOf(new int[] {5, 6, 7}, new int[] {1, 1, 1}, 1, 3));
+        assertEquals(0.0, loss);
+        model.zeroGrad();
+        model.backward();
+        assertEquals(0.0, model.head().decoderBias().grad().data[0]);
+    }
+
+    @Test
+    void shapeErrorsNameTheLayerAndBothShapes() {
+        Linear l = new Linear("bert.encoder.layer.0.intermediate.dense", 12, 17);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> l.forward(new DMatrixRMaj(3, 11)));
+        assertEquals("bert.encoder.layer.0.intermediate.dense: input must be [N, 12], found [3, 11]", e.getMessage());
+        SelfAttention a = new SelfAttention("bert.encoder.layer.1.attention", 12, 3);
+        IllegalArgumentException e2 = assertThrows(IllegalArgumentException.class,
+                () -> a.forward(new DMatrixRMaj(20, 12), new int[21], 3, 7));
+        assertEquals("bert.encoder.layer.1.attention: input must be [21, 12], found [20, 12]", e2.getMessage());
+    }
+
+    @Test
+    void erfIsAccurateToAFewUlps() {
+        // Reference values (Abramowitz & Stegun table 7.1, extended precision): x, erf(x)
+        double[][] ref = {{0.1, 0.1124629160182848922}, {0.5, 0.5204998778130465377}, {1.0, 0.8427007929497148693},
+                {1.5, 0.9661051464753107271}, {2.0, 0.9953222650189527342}, {2.5, 0.9995930479825550411},
+                {3.0, 0.9999779095030014146}, {3.5, 0.9999992569016276586}};
+        for (double[] r : ref) {
+            // below 1: within 4 units in the last place; above: absolute error below 10⁻¹⁵ (under 10 ulp near 1)
+            double tolerance = r[0] <= 1 ? 4 * Math.ulp(r[1]) : 1e-15;
+            assertEquals(r[1], Erf.erf(r[0]), tolerance, "erf(" + r[0] + ")");
+            assertEquals(-r[1], Erf.erf(-r[0]), tolerance, "erf(" + -r[0] + ")");
+        }
+        // erfc(3) = 2.209049699858544137e-5: the continued fraction gets the complement to relative 1e-14
+        assertEquals(2.209049699858544137e-5, Erf.erfcLarge(3.0), 2.209049699858544137e-5 * 1e-14);
+        assertEquals(0.0, Erf.erf(0.0));
+        assertEquals(1.0, Erf.erf(10.0));
+    }
+
+    @Test
+    void geluMatchesItsDefinitionAndItsTanhApproximationIsClose() {
+        for (double x = -5; x <= 5; x += 0.25) {
+            double exact = Gelu.value(x, false);
+            assertEquals(0.5 * x * (1 + Erf.erf(x / Math.sqrt(2))), exact, 1e-15);
+            assertEquals(exact, Gelu.value(x, true), 1e-3, "tanh form at " + x);
+        }
+    }
+}
