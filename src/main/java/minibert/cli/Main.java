@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
                 DataCommand.class,
                 VocabCommand.class,
                 TokenizeCommand.class,
+                GradcheckCommand.class,
                 ConfigCommand.class,
                 CommandLine.HelpCommand.class
         })

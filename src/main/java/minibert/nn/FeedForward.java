@@ -11,6 +11,7 @@ public final class FeedForward {
     private final Linear intermediate;
     private final Gelu gelu;
     private final Linear output;
+    private DMatrixRMaj lastActivation;
 
     /** @param prefix e.g. {@code bert.encoder.layer.0} */
     public FeedForward(String prefix, int hidden, int inner, String activation) {
@@ -27,10 +28,16 @@ public final class FeedForward {
         return output;
     }
 
+    /** GELU(x·W1ᵀ + b1) of the last forward pass [N, I]. */
+    public DMatrixRMaj lastActivation() {
+        return lastActivation;
+    }
+
     // tag::forward[]
     public DMatrixRMaj forward(DMatrixRMaj x) {
         DMatrixRMaj h = intermediate.forward(x);   // [N, I]
         DMatrixRMaj a = gelu.forward(h);           // [N, I]
+        lastActivation = a;
         return output.forward(a);                  // [N, H]
     }
     // end::forward[]

@@ -49,6 +49,11 @@ public final class MlmHead {
         return decoderBias;
     }
 
+    /** softmax(z) of the last forward pass [M, V], or null when nothing was masked. */
+    public DMatrixRMaj lastProbabilities() {
+        return rows.length == 0 ? null : probs;
+    }
+
     /** The number of masked positions of the last forward pass. */
     public int maskedCount() {
         return rows.length;

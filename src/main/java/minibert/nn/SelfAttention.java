@@ -65,6 +65,11 @@ public final class SelfAttention {
         return output;
     }
 
+    /** Q of the last forward pass [B·T, H]. */
+    public DMatrixRMaj lastQuery() {
+        return q;
+    }
+
     /** The attention weights of the last forward pass, for sequence {@code b} and head {@code h}: [T, T]. */
     public DMatrixRMaj probabilities(int b, int h) {
         return probs[b * heads + h];

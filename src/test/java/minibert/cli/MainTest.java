@@ -81,6 +81,14 @@ class MainTest {
     }
 
     @Test
+    void gradcheckPrintsEveryTensorAndPasses() {
+        Run r = run("gradcheck", "--samples", "4");
+        assertEquals(0, r.code(), r.out());
+        assertTrue(r.out().contains("bert.encoder.layer.1.attention.self.key.bias"), r.out());
+        assertTrue(r.out().contains("43 tensors, 0 failed"), r.out());
+    }
+
+    @Test
     void fetchingAnUnknownDataSetFails() {
         Run r = run("data", "fetch", "no-such-set");
         assertEquals(1, r.code());

@@ -1,0 +1,134 @@
+package minibert.book;
+
+import minibert.config.ConfigSource;
+import minibert.config.ModelConfig;
+import minibert.model.Batch;
+import minibert.model.BertForMaskedLM;
+import minibert.nn.MlmHead;
+import minibert.nn.Param;
+import minibert.tensor.Products;
+import org.ejml.data.DMatrixRMaj;
+
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+
+/**
+ * One real forward and backward pass of the book's model (configs/model/mini-bert.yaml) on a batch of
+ * 32 × 64 tokens: the shape of every intermediate tensor, recorded from that pass, and the time and heap
+ * a step takes with the current product backend.
+ */
+public final class ModelResults implements ResultProducer {
+
+    static final long SEED = 42;
+    static final int BATCH = 32;
+
+    @Override
+    public String name() {
+        return "model";
+    }
+
+    @Override
+    public void produce(Results results) {
+        ConfigSource source = ConfigSource.load(ProjectFiles.projectDir().resolve("configs/model/mini-bert.yaml"));
+        ModelConfig c = ModelConfig.from(source);
+        int t = c.maxPositions();
+        Publication step = results.publish("model/step").seed(SEED).config(source.text());
+        BertForMaskedLM model = new BertForMaskedLM(c, SEED);
+        Batch batch = randomBatch(c, BATCH, t, new Random(SEED));
+
+        System.gc();
+        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+            if (pool.getType() == MemoryType.HEAP) {
+                pool.resetPeakUsage();
+            }
+        }
+        int steps = results.mode() == Mode.FULL ? 5 : 2;
+        double[] seconds = new double[steps];
+        double loss = 0;
+        for (int s = 0; s < steps; s++) {
+            long t0 = System.nanoTime();
+            model.zeroGrad();
+            loss = model.forward(batch);
+            model.backward();
+            seconds[s] = (System.nanoTime() - t0) / 1e9;
+        }
+        long peak = 0;
+        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+            if (pool.getType() == MemoryType.HEAP) {
+                peak += pool.getPeakUsage().getUsed();
+            }
+        }
+        java.util.Arrays.sort(seconds);
+        double median = seconds[steps / 2];
+        long params = 0;
+        for (Param p : model.parameters()) {
+            params += p.value().getNumElements();
+        }
+        step.attribute("seconds", fmt("%.2f", median))
+                .attribute("heap-mb", fmt("%,d", peak >> 20))
+                .attribute("loss", fmt("%.4f", loss))
+                .attribute("steps", Integer.toString(steps))
+                .attribute("backend", Products.backend().name())
+                .table("A forward and backward step at the real configuration (batch " + BATCH + " × " + t + ")",
+                        List.of("Quantity", "Value"), List.of(
+                                List.of("parameters (counted from the model's tensors)", fmt("%,d", params)),
+                                List.of("masked positions M in the batch", model.head().maskedCount()),
+                                List.of("loss at initialisation", fmt("%.4f", loss)),
+                                List.of("ln V, the loss of a uniform guess", fmt("%.4f", Math.log(c.vocabSize()))),
+                                List.of("step time, median of " + steps, fmt("%.2f s", median)),
+                                List.of("peak heap in use", fmt("%,d MiB", peak >> 20)),
+                                List.of("matrix products", Products.backend().name())));
+        if (params != c.parameterCount()) {
+            throw new IllegalStateException("the model has " + params + " parameters, the config formula says " + c.parameterCount());
+        }
+
+        List<List<Object>> shapes = new ArrayList<>();
+        var layer = model.layers().get(0);
+        shapes.add(List.of("input ids, token types, attention mask", "[B, T]", "[" + BATCH + ", " + t + "]"));
+        shapes.add(List.of("embeddings output", "[B·T, H]", shape(model.hiddenStates().get(0))));
+        shapes.add(List.of("Q, K, V (layer 0)", "[B·T, H] = [B, A, T, d]", shape(layer.attention().lastQuery())
+                + " = [" + BATCH + ", " + c.numHeads() + ", " + t + ", " + c.headSize() + "]"));
+        shapes.add(List.of("attention weights, per sequence and head", "[T, T]", shape(layer.attention().probabilities(0, 0))));
+        shapes.add(List.of("feed-forward activation (layer 0)", "[B·T, I]", shape(layer.feedForward().lastActivation())));
+        for (int l = 1; l <= c.numLayers(); l++) {
+            shapes.add(List.of("output of layer " + (l - 1), "[B·T, H]", shape(model.hiddenStates().get(l))));
+        }
+        DMatrixRMaj probs = model.head().lastProbabilities();
+        shapes.add(List.of("MLM logits at the masked rows", "[M, V]", shape(probs)));
+        results.publish("model/shapes").seed(SEED).config(source.text())
+                .table("Shapes recorded from one forward pass at the real configuration", List.of("Tensor", "Shape", "In this pass"), shapes);
+    }
+
+    static Batch randomBatch(ModelConfig c, int b, int t, Random random) {
+        int n = b * t;
+        int[] ids = new int[n], types = new int[n], mask = new int[n], labels = new int[n];
+        for (int s = 0; s < b; s++) {
+            int real = t - random.nextInt(t / 4);          // some sequences end in padding
+            for (int i = 0; i < t; i++) {
+                int k = s * t + i;
+                if (i < real) {
+                    mask[k] = 1;
+                    ids[k] = 5 + random.nextInt(c.vocabSize() - 5);
+                    types[k] = i < real / 2 ? 0 : 1;
+                    labels[k] = random.nextDouble() < 0.15 ? ids[k] : MlmHead.IGNORE;
+                } else {
+                    labels[k] = MlmHead.IGNORE;
+                }
+            }
+        }
+        return new Batch(ids, types, mask, labels, b, t);
+    }
+
+    private static String shape(DMatrixRMaj m) {
+        return "[" + m.numRows + ", " + m.numCols + "]";
+    }
+
+    private static String fmt(String f, Object... a) {
+        return String.format(Locale.ROOT, f, a);
+    }
+}
