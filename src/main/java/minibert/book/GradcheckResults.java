@@ -24,6 +24,10 @@ public final class GradcheckResults implements ResultProducer {
 
     @Override
     public void produce(Results results) {
+        minibert.config.ModelConfig small = GradientCheck.smallConfig();
+        minibert.model.Batch batch = GradientCheck.smallBatch(small, SEED);
+        String setting = "B=" + batch.batch() + ", T=" + batch.length() + ", H=" + small.hiddenSize() + ", A="
+                + small.numHeads() + ", I=" + small.intermediateSize() + ", V=" + small.vocabSize() + ", L=" + small.numLayers();
         long start = System.nanoTime();
         List<GradientCheck.Row> rows = GradientCheck.run(SEED, 12);
         double seconds = (System.nanoTime() - start) / 1e9;
@@ -55,8 +59,7 @@ public final class GradcheckResults implements ResultProducer {
             results.publish("gradcheck/" + c.getKey()).seed(SEED)
                     .attribute("max-rel-error", fmt("%.1e", componentWorst))
                     .attribute("passed", all ? "all passed" : "SOME FAILED")
-                    .table("Gradient check: " + c.getKey().replace('-', ' ')
-                                    + " (B=3, T=7, H=12, A=3, I=17, V=29, L=2, padding present)",
+                    .table("Gradient check: " + c.getKey().replace('-', ' ') + " (" + setting + ", padding present)",
                             List.of("Tensor", "Shape", "Entries", "Largest |gradient|", "Max error", ""), table);
         }
         boolean passed = rows.stream().allMatch(GradientCheck.Row::passed) && tensors == rows.size();
@@ -64,6 +67,10 @@ public final class GradcheckResults implements ResultProducer {
                 .attribute("tensors", Integer.toString(rows.size()))
                 .attribute("max-rel-error", fmt("%.1e", worst))
                 .attribute("tolerance", fmt("%.0e", GradientCheck.TOLERANCE))
+                .attribute("setting", setting)
+                .attribute("step", fmt("%.0e", GradientCheck.STEP))
+                .attribute("floor", fmt("%.0e", GradientCheck.FLOOR))
+                .attribute("zero-tolerance", fmt("%.0e", GradientCheck.ZERO_TOLERANCE))
                 .attribute("seconds", fmt("%.2f", seconds))
                 .check("Every hand-derived gradient against finite differences", passed,
                         rows.size() + " tensors, largest relative error " + fmt("%.1e", worst) + " (tolerance "

@@ -37,6 +37,7 @@ public final class ModelConfigResults implements ResultProducer {
                 .attribute("types", Integer.toString(c.typeVocabSize()))
                 .attribute("eps", String.format(Locale.ROOT, "%.0e", c.layerNormEps()))
                 .attribute("act", c.hiddenAct())
+                .attribute("init", Double.toString(c.initializerRange()))
                 .attribute("params", String.format(Locale.ROOT, "%,d", params))
                 .attribute("params-millions", String.format(Locale.ROOT, "%.2f", params / 1e6))
                 .table("The model configuration, read from configs/model/mini-bert.yaml",
