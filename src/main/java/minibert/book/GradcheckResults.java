@@ -29,7 +29,12 @@ public final class GradcheckResults implements ResultProducer {
         String setting = "B=" + batch.batch() + ", T=" + batch.length() + ", H=" + small.hiddenSize() + ", A="
                 + small.numHeads() + ", I=" + small.intermediateSize() + ", V=" + small.vocabSize() + ", L=" + small.numLayers();
         long start = System.nanoTime();
-        List<GradientCheck.Row> rows = GradientCheck.run(SEED, 12);
+        List<GradientCheck.Row> rows = new ArrayList<>(GradientCheck.run(SEED, 12));
+        for (GradientCheck.Row r : GradientCheck.runClassifier(SEED, 12)) {
+            if (r.name().startsWith("bert.pooler") || r.name().startsWith("classifier")) {
+                rows.add(r);            // the encoder's tensors are already in the MLM check
+            }
+        }
         double seconds = (System.nanoTime() - start) / 1e9;
         Map<String, Predicate<String>> components = new LinkedHashMap<>();
         components.put("embeddings", n -> n.startsWith("bert.embeddings") || n.equals("input embeddings"));
@@ -37,6 +42,7 @@ public final class GradcheckResults implements ResultProducer {
         components.put("feed-forward", n -> n.contains(".intermediate.dense") || n.matches(".*layer\\.\\d+\\.output\\.dense.*"));
         components.put("layer-norm", n -> n.startsWith("bert.encoder") && n.contains("LayerNorm"));
         components.put("mlm-head", n -> n.startsWith("cls."));
+        components.put("classification-head", n -> n.startsWith("bert.pooler") || n.startsWith("classifier"));
         double worst = 0;
         int tensors = 0;
         for (var c : components.entrySet()) {

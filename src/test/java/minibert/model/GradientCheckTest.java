@@ -24,6 +24,17 @@ class GradientCheckTest {
     }
 
     @ParameterizedTest(name = "seed {0}")
+    @ValueSource(longs = {3, 7, 2026})
+    void theClassificationHeadsGradientsMatchToo(long seed) {
+        List<GradientCheck.Row> rows = GradientCheck.runClassifier(seed, 12);
+        assertEquals(5 + 16 * 2 + 4 + 1, rows.size());
+        for (GradientCheck.Row r : rows) {
+            assertTrue(r.passed(), "seed " + seed + ": " + r);
+        }
+        assertTrue(rows.stream().anyMatch(r -> r.name().equals("bert.pooler.dense.weight") && r.maxGradient() > 1e-4));
+    }
+
+    @ParameterizedTest(name = "seed {0}")
     @ValueSource(longs = {3, 7})
     void theKeyBiasHasAZeroGradientBecauseSoftmaxIsShiftInvariant(long seed) {
         for (GradientCheck.Row r : GradientCheck.run(seed, 12)) {
