@@ -33,7 +33,7 @@ public final class ModelResults implements ResultProducer {
     }
 
     @Override
-    public void produce(Results results) {
+    public void produce(Results results) throws java.io.IOException {
         ConfigSource source = ConfigSource.load(ProjectFiles.projectDir().resolve("configs/model/mini-bert.yaml"));
         ModelConfig c = ModelConfig.from(source);
         int t = c.maxPositions();
@@ -102,6 +102,52 @@ public final class ModelResults implements ResultProducer {
         shapes.add(List.of("MLM logits at the masked rows", "[M, V]", shape(probs)));
         results.publish("model/shapes").seed(SEED).config(source.text())
                 .table("Shapes recorded from one forward pass at the real configuration", List.of("Tensor", "Shape", "In this pass"), shapes);
+        checkpoint(results, model, source.text());
+    }
+
+    /** Saves the model as a Hugging Face checkpoint, loads it back, and publishes the round trip. */
+    private static void checkpoint(Results results, BertForMaskedLM model, String configText) throws java.io.IOException {
+        java.nio.file.Path project = ProjectFiles.projectDir();
+        java.nio.file.Path dir = project.resolve("target/checkpoint-init");
+        java.nio.file.Path vocab = project.resolve("target/vocab");
+        Publication p = results.publish("model/checkpoint").seed(SEED).config(configText);
+        long t0 = System.nanoTime();
+        minibert.model.checkpoint.Checkpoint.save(dir, model, minibert.model.checkpoint.Safetensors.DType.F32,
+                java.nio.file.Files.isRegularFile(vocab.resolve("vocab.txt")) ? vocab : null);
+        long t1 = System.nanoTime();
+        BertForMaskedLM back = minibert.model.checkpoint.Checkpoint.load(dir);
+        long t2 = System.nanoTime();
+        boolean exact = true;
+        for (int i = 0; i < model.parameters().size(); i++) {
+            double[] a = model.parameters().get(i).value().data, b = back.parameters().get(i).value().data;
+            for (int k = 0; k < a.length; k++) {
+                exact &= (double) (float) a[k] == b[k];
+            }
+        }
+        java.nio.file.Path st = dir.resolve("model.safetensors");
+        byte[] head = new byte[96];
+        try (var in = java.nio.file.Files.newInputStream(st)) {
+            int n = in.readNBytes(head, 0, head.length);
+            head = java.util.Arrays.copyOf(head, n);
+        }
+        StringBuilder dump = new StringBuilder();
+        for (int i = 0; i < head.length; i += 16) {
+            dump.append(String.format(Locale.ROOT, "%08x  ", i));
+            StringBuilder ascii = new StringBuilder();
+            for (int j = i; j < Math.min(i + 16, head.length); j++) {
+                dump.append(String.format(Locale.ROOT, "%02x ", head[j] & 0xff));
+                ascii.append(head[j] >= 32 && head[j] < 127 ? (char) head[j] : '.');
+            }
+            dump.append(' ').append(ascii).append('\n');
+        }
+        results.publish("model/checkpoint-bytes").seed(SEED).config(configText)
+                .listing("The first bytes of model.safetensors: the header length (little-endian), then the JSON header", dump.toString());
+        p.attribute("mb", fmt("%.1f", java.nio.file.Files.size(st) / 1e6))
+                .attribute("save-seconds", fmt("%.2f", (t1 - t0) / 1e9))
+                .attribute("load-seconds", fmt("%.2f", (t2 - t1) / 1e9))
+                .check("Save as F32 safetensors and load back", exact,
+                        "every value loaded equals the saved value rounded to float; " + fmt("%.1f MB", java.nio.file.Files.size(st) / 1e6)
+                                + ", saved in " + fmt("%.2f s", (t1 - t0) / 1e9) + ", loaded in " + fmt("%.2f s", (t2 - t1) / 1e9));
     }
 
     static Batch randomBatch(ModelConfig c, int b, int t, Random random) {

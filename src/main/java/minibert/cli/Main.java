@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
                 VocabCommand.class,
                 TokenizeCommand.class,
                 GradcheckCommand.class,
+                FillMaskCommand.class,
                 ConfigCommand.class,
                 CommandLine.HelpCommand.class
         })

@@ -32,8 +32,33 @@ public final class WordPiece {
         return vocab;
     }
 
-    /** The piece ids of a text. */
+    private static final java.util.regex.Pattern SPECIAL = java.util.regex.Pattern.compile("\\[(PAD|UNK|CLS|SEP|MASK)]");
+
+    /**
+     * The piece ids of a text. The special tokens written literally ({@code [MASK]}, {@code [SEP]}, …) are
+     * kept whole, as Hugging Face's tokenizer does; everything between them is basic-tokenized and split.
+     */
     public int[] encode(String text) {
+        java.util.regex.Matcher m = SPECIAL.matcher(text);
+        if (!m.find()) {
+            return encodePlain(text);
+        }
+        List<Integer> ids = new ArrayList<>();
+        int from = 0;
+        do {
+            for (int id : encodePlain(text.substring(from, m.start()))) {
+                ids.add(id);
+            }
+            ids.add(vocab.id(m.group()));
+            from = m.end();
+        } while (m.find());
+        for (int id : encodePlain(text.substring(from))) {
+            ids.add(id);
+        }
+        return ids.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    private int[] encodePlain(String text) {
         List<String> words = BasicTokenizer.tokenize(text);
         int[] out = new int[Math.max(8, words.size() * 2)];
         int n = 0;

@@ -89,6 +89,28 @@ class MainTest {
     }
 
     @Test
+    void fillMaskLoadsACheckpointAndRanksCandidates(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.util.List<String> tokens = new java.util.ArrayList<>(minibert.text.Vocabulary.SPECIALS);
+        for (String w : java.util.List.of("the", "movie", "was", "good", "bad", ".", "a", "##s", "it", "fun",
+                "dull", "film", "is", "not", "very", "so", "and", "but", "plot", "acting", "great", "poor", "story", "!")) {
+            tokens.add(w);
+        }
+        minibert.text.Vocabulary vocab = new minibert.text.Vocabulary(tokens);
+        vocab.save(dir.resolve("tok"), 7);
+        var config = new minibert.config.ModelConfig(tokens.size(), 12, 2, 3, 17, 7, 2, 1e-12, "gelu", 0.1, 0.1, 0.02);
+        minibert.model.checkpoint.Checkpoint.save(dir.resolve("ckpt"), new minibert.model.BertForMaskedLM(config, 3),
+                minibert.model.checkpoint.Safetensors.DType.F32, dir.resolve("tok"));
+        Run r = run("fill-mask", "--checkpoint", dir.resolve("ckpt").toString(), "--top", "3", "the movie was [MASK] .");
+        assertEquals(0, r.code(), r.err());
+        String[] lines = r.out().split("\n");
+        assertEquals("[MASK] 1:", lines[0]);
+        assertEquals(4, lines.length, r.out());
+        Run none = run("fill-mask", "--checkpoint", dir.resolve("ckpt").toString(), "no mask here");
+        assertEquals(2, none.code());
+        assertTrue(none.err().contains("has no [MASK]"), none.err());
+    }
+
+    @Test
     void fetchingAnUnknownDataSetFails() {
         Run r = run("data", "fetch", "no-such-set");
         assertEquals(1, r.code());

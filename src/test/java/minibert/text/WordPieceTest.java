@@ -62,6 +62,13 @@ class WordPieceTest {
     }
 
     @Test
+    void specialTokensWrittenInTheTextStayWhole() {
+        WordPiece wp = vocab("the", "movie", "was", ".", "[", "mask", "]");
+        assertEquals(List.of("the", "movie", "was", "[MASK]", "."), wp.pieces("The movie was [MASK]."));
+        assertEquals(List.of("[", "mask", "]"), wp.pieces("[mask]"));    // lower case is ordinary text
+    }
+
+    @Test
     void aWordLongerThanAHundredCharactersIsUnknown() {
         WordPiece wp = vocab("a", "##a");
         assertEquals(100, wp.encode("a".repeat(100)).length);
