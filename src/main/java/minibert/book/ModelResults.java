@@ -57,6 +57,23 @@ public final class ModelResults implements ResultProducer {
             model.backward();
             seconds[s] = (System.nanoTime() - t0) / 1e9;
         }
+        // The same step with the reference products, side by side.
+        Products.Backend fast = Products.use(Products.EJML);
+        double[] ejmlSeconds = new double[steps];
+        double ejmlLoss = 0;
+        try {
+            for (int s = 0; s < steps; s++) {
+                long t0 = System.nanoTime();
+                model.zeroGrad();
+                ejmlLoss = model.forward(batch);
+                model.backward();
+                ejmlSeconds[s] = (System.nanoTime() - t0) / 1e9;
+            }
+        } finally {
+            Products.use(fast);
+        }
+        java.util.Arrays.sort(ejmlSeconds);
+        double ejmlMedian = ejmlSeconds[steps / 2];
         long peak = 0;
         for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
             if (pool.getType() == MemoryType.HEAP) {
@@ -74,15 +91,18 @@ public final class ModelResults implements ResultProducer {
                 .attribute("loss", fmt("%.4f", loss))
                 .attribute("steps", Integer.toString(steps))
                 .attribute("backend", Products.backend().name())
+                .attribute("ejml-seconds", fmt("%.2f", ejmlMedian))
+                .attribute("speedup", fmt("%.1f", ejmlMedian / median))
                 .table("A forward and backward step at the real configuration (batch " + BATCH + " × " + t + ")",
                         List.of("Quantity", "Value"), List.of(
                                 List.of("parameters (counted from the model's tensors)", fmt("%,d", params)),
                                 List.of("masked positions M in the batch", model.head().maskedCount()),
                                 List.of("loss at initialisation", fmt("%.4f", loss)),
                                 List.of("ln V, the loss of a uniform guess", fmt("%.4f", Math.log(c.vocabSize()))),
-                                List.of("step time, median of " + steps, fmt("%.2f s", median)),
-                                List.of("peak heap in use", fmt("%,d MiB", peak >> 20)),
-                                List.of("matrix products", Products.backend().name())));
+                                List.of("step time, median of " + steps + ", " + Products.backend().name(), fmt("%.2f s", median)),
+                                List.of("step time, median of " + steps + ", " + Products.EJML.name(), fmt("%.2f s", ejmlMedian)),
+                                List.of("loss with either backend", fmt("%.12f / %.12f", loss, ejmlLoss)),
+                                List.of("peak heap in use", fmt("%,d MiB", peak >> 20))));
         if (params != c.parameterCount()) {
             throw new IllegalStateException("the model has " + params + " parameters, the config formula says " + c.parameterCount());
         }

@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
                 TokenizeCommand.class,
                 GradcheckCommand.class,
                 FillMaskCommand.class,
+                BenchCommand.class,
                 ConfigCommand.class,
                 CommandLine.HelpCommand.class
         })

@@ -6,9 +6,9 @@ import org.ejml.dense.row.CommonOps_DDRM;
 import java.util.Objects;
 
 /**
- * The one place every matrix product of the model goes through. Its first backend is EJML's
- * {@link CommonOps_DDRM}, the readable reference; a faster backend (pure-Java Vector API kernels) is
- * installed with {@link #use(Backend)} and validated against this one.
+ * The one place every matrix product of the model goes through. Two backends: EJML's
+ * {@link CommonOps_DDRM} ({@link #EJML}), the readable reference, and {@link VectorBackend}, the pure-Java
+ * Vector API kernel validated against it, which is the default. {@link #use(Backend)} switches.
  *
  * <p>All matrices are row-major {@link DMatrixRMaj}. Outputs are passed in and must already have the
  * right shape (no allocation in hot loops); an output may not alias an input. Each method states its
@@ -61,7 +61,7 @@ public final class Products {
         }
     };
 
-    private static volatile Backend backend = EJML;
+    private static volatile Backend backend = VectorBackend.INSTANCE;
 
     private Products() {
     }

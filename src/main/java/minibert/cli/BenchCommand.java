@@ -1,0 +1,43 @@
+package minibert.cli;
+
+import minibert.tensor.Gemm;
+import minibert.tensor.GemmBenchmark;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/** {@code minibert bench}: GFLOP/s of EJML and the Vector API GEMM on the model's shapes, beside the FMA peak. */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Measure matrix-product speed (double) on the transformer's shapes: EJML, the Vector API kernel on "
+                + "one thread and on all, and one core's FMA peak measured in the same run.")
+final class BenchCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--reps", defaultValue = "7", description = "timed repetitions per figure, median reported (default: ${DEFAULT-VALUE})")
+    int reps;
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        double peak = GemmBenchmark.fmaPeak();
+        out.printf(Locale.ROOT, "FMA peak, one core, double: %.1f GFLOP/s; kernel threads: %d%n", peak, Gemm.threads());
+        out.printf(Locale.ROOT, "%-36s %16s %8s %10s %10s %8s%n", "SHAPE", "m×n×k", "EJML", "1 thread", "threads", "% peak");
+        List<GemmBenchmark.Row> rows = GemmBenchmark.run(GemmBenchmark.modelShapes(), reps);
+        for (GemmBenchmark.Row r : rows) {
+            var s = r.shape();
+            out.printf(Locale.ROOT, "%-36s %16s %8.1f %10.1f %10.1f %7.0f%%%n", s.label(),
+                    (s.batch() > 1 ? s.batch() + "×" : "") + s.m() + "×" + s.n() + "×" + s.k(), r.ejml(), r.single(), r.multi(),
+                    100 * r.single() / peak);
+            out.flush();
+        }
+        return 0;
+    }
+}
