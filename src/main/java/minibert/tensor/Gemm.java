@@ -26,10 +26,10 @@ import java.util.concurrent.Future;
 public final class Gemm {
 
     static final VectorSpecies<Double> S = DoubleVector.SPECIES_PREFERRED;
-    static final int L = S.length();           // lanes: 8 doubles with AVX-512
-    static final int MR = 4;                   // rows of the micro-tile
-    static final int NR = 3 * L;               // columns of the micro-tile: three vectors
-    static final int KC = 256;                 // depth of a packed block
+    public static final int L = S.length();           // lanes: 8 doubles with AVX-512
+    public static final int MR = 4;                   // rows of the micro-tile
+    public static final int NR = 3 * L;               // columns of the micro-tile: three vectors
+    public static final int KC = 256;                 // depth of a packed block
     static final int MC = 96;                  // rows of A packed at a time (a multiple of MR)
 
     private static final int THREADS = Runtime.getRuntime().availableProcessors();

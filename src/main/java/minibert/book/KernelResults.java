@@ -1,0 +1,72 @@
+package minibert.book;
+
+import minibert.tensor.Gemm;
+import minibert.tensor.GemmBenchmark;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * A short measurement of matrix-product speed on the model's shapes, for the "Making it fast" chapter:
+ * EJML, the Vector API kernel on one thread and on all, and the FMA peak measured in the same run.
+ */
+public final class KernelResults implements ResultProducer {
+
+    @Override
+    public String name() {
+        return "kernels";
+    }
+
+    @Override
+    public void produce(Results results) {
+        Publication table = results.publish("fast/gemm");
+        int reps = results.mode() == Mode.FULL ? 11 : 3;
+        double peak = GemmBenchmark.fmaPeak();
+        List<GemmBenchmark.Row> rows = GemmBenchmark.run(GemmBenchmark.modelShapes(), reps);
+        List<List<Object>> cells = new ArrayList<>();
+        double[] intensity = new double[rows.size()], ejml = new double[rows.size()], single = new double[rows.size()];
+        double[] multi = new double[rows.size()];
+        List<String> labels = new ArrayList<>();
+        double bestSingle = 0, bestSpeedup = 0;
+        for (int i = 0; i < rows.size(); i++) {
+            GemmBenchmark.Row r = rows.get(i);
+            var s = r.shape();
+            // arithmetic intensity: flops per byte of A, B and C moved once
+            intensity[i] = 2.0 * s.m() * s.n() * s.k() / (8.0 * ((double) s.m() * s.k() + (double) s.k() * s.n() + 2.0 * s.m() * s.n()));
+            ejml[i] = r.ejml();
+            single[i] = r.single();
+            multi[i] = r.multi();
+            labels.add(Integer.toString(i + 1));
+            bestSingle = Math.max(bestSingle, r.single() / peak);
+            bestSpeedup = Math.max(bestSpeedup, r.single() / r.ejml());
+            cells.add(List.of(i + 1, s.label(), (s.batch() > 1 ? s.batch() + " × " : "") + s.m() + "×" + s.n() + "×" + s.k(),
+                    fmt("%.1f", r.ejml()), fmt("%.1f", r.single()), fmt("%.1f", r.multi()),
+                    fmt("%.0f%%", 100 * r.single() / peak), fmt("%.1f×", r.multi() / r.single())));
+        }
+        table.attribute("peak", fmt("%.0f", peak))
+                .attribute("mr", Integer.toString(Gemm.MR))
+                .attribute("nr", Integer.toString(Gemm.NR))
+                .attribute("kc", Integer.toString(Gemm.KC))
+                .attribute("lanes", Integer.toString(Gemm.L))
+                .attribute("threads", Integer.toString(Gemm.threads()))
+                .attribute("best-single-percent", fmt("%.0f", 100 * bestSingle))
+                .attribute("best-speedup", fmt("%.0f", bestSpeedup))
+                .attribute("reps", Integer.toString(reps))
+                .table("GFLOP/s on the model's products (double; median of " + reps + " after warm-up; FMA peak of one core: "
+                                + fmt("%.0f", peak) + " GFLOP/s)",
+                        List.of("#", "Product", "m×n×k", "EJML", "kernel, 1 thread", "kernel, " + Gemm.threads() + " threads",
+                                "1 thread, % of peak", "threads ÷ 1"), cells);
+        results.publish("fast/roofline").plot("Achieved GFLOP/s against arithmetic intensity (numbers as in the table)",
+                Plot.of("flops per byte moved (log)", "GFLOP/s (log)").logX().logY()
+                        .points("EJML", intensity, ejml, null)
+                        .points("kernel, 1 thread", intensity, single, labels)
+                        .points("kernel, " + Gemm.threads() + " threads", intensity, multi, null)
+                        .reference(fmt("FMA peak, one core: %.0f", peak), peak)
+                        .reference(fmt("%d cores: %.0f", Gemm.threads(), peak * Gemm.threads()), peak * Gemm.threads()));
+    }
+
+    private static String fmt(String f, Object... a) {
+        return String.format(Locale.ROOT, f, a);
+    }
+}
