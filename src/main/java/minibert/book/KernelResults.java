@@ -22,7 +22,7 @@ public final class KernelResults implements ResultProducer {
     public void produce(Results results) {
         Publication table = results.publish("fast/gemm");
         int reps = results.mode() == Mode.FULL ? 11 : 3;
-        double peak = GemmBenchmark.fmaPeak();
+        double peak = GemmBenchmark.fmaPeak(), peakF = GemmBenchmark.fmaPeakFloat();
         List<GemmBenchmark.Row> rows = GemmBenchmark.run(GemmBenchmark.modelShapes(), reps);
         List<List<Object>> cells = new ArrayList<>();
         double[] intensity = new double[rows.size()], ejml = new double[rows.size()], single = new double[rows.size()];
@@ -42,9 +42,11 @@ public final class KernelResults implements ResultProducer {
             bestSpeedup = Math.max(bestSpeedup, r.single() / r.ejml());
             cells.add(List.of(i + 1, s.label(), (s.batch() > 1 ? s.batch() + " × " : "") + s.m() + "×" + s.n() + "×" + s.k(),
                     fmt("%.1f", r.ejml()), fmt("%.1f", r.single()), fmt("%.1f", r.multi()),
-                    fmt("%.0f%%", 100 * r.single() / peak), fmt("%.1f×", r.multi() / r.single())));
+                    fmt("%.0f%%", 100 * r.single() / peak), fmt("%.1f×", r.multi() / r.single()),
+                    fmt("%.1f", r.floatSingle()), fmt("%.0f%%", 100 * r.floatSingle() / peakF)));
         }
         table.attribute("peak", fmt("%.0f", peak))
+                .attribute("peak-float", fmt("%.0f", peakF))
                 .attribute("mr", Integer.toString(Gemm.MR))
                 .attribute("nr", Integer.toString(Gemm.NR))
                 .attribute("kc", Integer.toString(Gemm.KC))
@@ -56,7 +58,7 @@ public final class KernelResults implements ResultProducer {
                 .table("GFLOP/s on the model's products (double; median of " + reps + " after warm-up; FMA peak of one core: "
                                 + fmt("%.0f", peak) + " GFLOP/s)",
                         List.of("#", "Product", "m×n×k", "EJML", "kernel, 1 thread", "kernel, " + Gemm.threads() + " threads",
-                                "1 thread, % of peak", "threads ÷ 1"), cells);
+                                "1 thread, % of peak", "threads ÷ 1", "float, 1 thread", "float, % of float peak"), cells);
         results.publish("fast/roofline").plot("Achieved GFLOP/s against arithmetic intensity (numbers as in the table)",
                 Plot.of("flops per byte moved (log)", "GFLOP/s (log)").logX().logY()
                         .points("EJML", intensity, ejml, null)

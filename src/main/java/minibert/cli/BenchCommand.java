@@ -27,15 +27,16 @@ final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
-        double peak = GemmBenchmark.fmaPeak();
-        out.printf(Locale.ROOT, "FMA peak, one core, double: %.1f GFLOP/s; kernel threads: %d%n", peak, Gemm.threads());
-        out.printf(Locale.ROOT, "%-36s %16s %8s %10s %10s %8s%n", "SHAPE", "m×n×k", "EJML", "1 thread", "threads", "% peak");
+        double peak = GemmBenchmark.fmaPeak(), peakF = GemmBenchmark.fmaPeakFloat();
+        out.printf(Locale.ROOT, "FMA peak, one core: double %.1f, float %.1f GFLOP/s; kernel threads: %d%n", peak, peakF, Gemm.threads());
+        out.printf(Locale.ROOT, "%-36s %16s %8s %10s %10s %8s %10s %10s %8s%n", "SHAPE", "m×n×k", "EJML", "1 thread", "threads",
+                "% peak", "f32 1 th.", "f32 thr.", "% peak");
         List<GemmBenchmark.Row> rows = GemmBenchmark.run(GemmBenchmark.modelShapes(), reps);
         for (GemmBenchmark.Row r : rows) {
             var s = r.shape();
-            out.printf(Locale.ROOT, "%-36s %16s %8.1f %10.1f %10.1f %7.0f%%%n", s.label(),
+            out.printf(Locale.ROOT, "%-36s %16s %8.1f %10.1f %10.1f %7.0f%% %10.1f %10.1f %7.0f%%%n", s.label(),
                     (s.batch() > 1 ? s.batch() + "×" : "") + s.m() + "×" + s.n() + "×" + s.k(), r.ejml(), r.single(), r.multi(),
-                    100 * r.single() / peak);
+                    100 * r.single() / peak, r.floatSingle(), r.floatMulti(), 100 * r.floatSingle() / peakF);
             out.flush();
         }
         return 0;

@@ -25,7 +25,7 @@ import java.util.concurrent.Future;
  */
 public final class Gemm {
 
-    static final VectorSpecies<Double> S = DoubleVector.SPECIES_PREFERRED;
+    public static final VectorSpecies<Double> S = DoubleVector.SPECIES_PREFERRED;
     public static final int L = S.length();           // lanes: 8 doubles with AVX-512
     public static final int MR = 4;                   // rows of the micro-tile
     public static final int NR = 3 * L;               // columns of the micro-tile: three vectors

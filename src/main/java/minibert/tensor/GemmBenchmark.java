@@ -1,6 +1,7 @@
 package minibert.tensor;
 
 import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import org.ejml.data.DMatrixRMaj;
 
@@ -24,7 +25,7 @@ public final class GemmBenchmark {
     }
 
     /** The figures for one shape, in GFLOP/s. */
-    public record Row(Shape shape, double ejml, double single, double multi) {
+    public record Row(Shape shape, double ejml, double single, double multi, double floatSingle, double floatMulti) {
     }
 
     private static volatile double blackhole;
@@ -74,7 +75,23 @@ public final class GemmBenchmark {
                     Gemm.parallel(s.transA, s.transB, s.m, s.n, s.k, 1, as[0].data, as[0].numCols, bs[0].data, bs[0].numCols, 0, cs[0].data, s.n);
                 }
             });
-            rows.add(new Row(s, ejml, single, multi));
+            float[][] af = new float[s.batch][], bf = new float[s.batch][], cf = new float[s.batch][];
+            for (int i = 0; i < s.batch; i++) {
+                af[i] = toFloat(as[i].data);
+                bf[i] = toFloat(bs[i].data);
+                cf[i] = new float[s.m * s.n];
+            }
+            double floatSingle = time(s, reps, () -> {
+                for (int i = 0; i < s.batch; i++) {
+                    GemmF.gemm(s.transA, s.transB, s.m, s.n, s.k, 1f, af[i], as[i].numCols, bf[i], bs[i].numCols, 0f, cf[i], s.n);
+                }
+            });
+            double floatMulti = time(s, reps, () -> {
+                for (int i = 0; i < s.batch; i++) {
+                    GemmF.parallel(s.transA, s.transB, s.m, s.n, s.k, 1f, af[i], as[i].numCols, bf[i], bs[i].numCols, 0f, cf[i], s.n);
+                }
+            });
+            rows.add(new Row(s, ejml, single, multi, floatSingle, floatMulti));
         }
         return rows;
     }
@@ -117,6 +134,47 @@ public final class GemmBenchmark {
         DoubleVector a3 = DoubleVector.broadcast(S, 3), a4 = DoubleVector.broadcast(S, 4), a5 = DoubleVector.broadcast(S, 5);
         DoubleVector a6 = DoubleVector.broadcast(S, 6), a7 = DoubleVector.broadcast(S, 7), a8 = DoubleVector.broadcast(S, 8);
         DoubleVector a9 = DoubleVector.broadcast(S, 9), a10 = DoubleVector.broadcast(S, 10), a11 = DoubleVector.broadcast(S, 11);
+        for (long it = 0; it < iters; it++) {
+            a0 = a0.fma(x, y); a1 = a1.fma(x, y); a2 = a2.fma(x, y); a3 = a3.fma(x, y);
+            a4 = a4.fma(x, y); a5 = a5.fma(x, y); a6 = a6.fma(x, y); a7 = a7.fma(x, y);
+            a8 = a8.fma(x, y); a9 = a9.fma(x, y); a10 = a10.fma(x, y); a11 = a11.fma(x, y);
+        }
+        return a0.add(a1).add(a2).add(a3).add(a4).add(a5).add(a6).add(a7).add(a8).add(a9).add(a10).add(a11)
+                .reduceLanes(VectorOperators.ADD);
+    }
+
+    private static float[] toFloat(double[] d) {
+        float[] f = new float[d.length];
+        for (int i = 0; i < d.length; i++) {
+            f[i] = (float) d[i];
+        }
+        return f;
+    }
+
+    /** Single-precision FMA peak of one core in GFLOP/s, measured like {@link #fmaPeak()}. */
+    public static double fmaPeakFloat() {
+        double[] g = new double[5];
+        for (int rep = -2; rep < 5; rep++) {
+            long iters = 20_000_000;
+            long t0 = System.nanoTime();
+            double sum = fmaLoopFloat(iters);
+            long ns = System.nanoTime() - t0;
+            blackhole = sum;
+            if (rep >= 0) {
+                g[rep] = 2.0 * 12 * GemmF.L * iters / ns;
+            }
+        }
+        Arrays.sort(g);
+        return g[2];
+    }
+
+    private static double fmaLoopFloat(long iters) {
+        var S = GemmF.S;
+        FloatVector x = FloatVector.broadcast(S, 0.999999f), y = FloatVector.broadcast(S, 1e-9f);
+        FloatVector a0 = FloatVector.broadcast(S, 0), a1 = FloatVector.broadcast(S, 1), a2 = FloatVector.broadcast(S, 2);
+        FloatVector a3 = FloatVector.broadcast(S, 3), a4 = FloatVector.broadcast(S, 4), a5 = FloatVector.broadcast(S, 5);
+        FloatVector a6 = FloatVector.broadcast(S, 6), a7 = FloatVector.broadcast(S, 7), a8 = FloatVector.broadcast(S, 8);
+        FloatVector a9 = FloatVector.broadcast(S, 9), a10 = FloatVector.broadcast(S, 10), a11 = FloatVector.broadcast(S, 11);
         for (long it = 0; it < iters; it++) {
             a0 = a0.fma(x, y); a1 = a1.fma(x, y); a2 = a2.fma(x, y); a3 = a3.fma(x, y);
             a4 = a4.fma(x, y); a5 = a5.fma(x, y); a6 = a6.fma(x, y); a7 = a7.fma(x, y);
