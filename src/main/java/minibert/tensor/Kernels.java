@@ -1,0 +1,383 @@
+package minibert.tensor;
+
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Element-wise and row-wise kernels of the model, each in a Vector API version and a plain scalar
+ * reference beside it ({@code …Scalar}), which the tests compare. Arrays are row-major; "rows" are of
+ * length {@code width}.
+ */
+public final class Kernels {
+
+    private static final VectorSpecies<Double> S = DoubleVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
+    private static final double SQRT_HALF = 0.7071067811865476;
+    private static final double INV_SQRT_2PI = 0.3989422804014327;
+    private static final double SQRT_2_OVER_PI = 0.7978845608028654;
+    private static final double TWO_OVER_SQRT_PI = 1.1283791670955126;
+    private static final double ONE_OVER_SQRT_PI = 0.5641895835477563;
+    /** Terms of the erf series that make every |x| &lt; 3 converge to double precision. */
+    private static final int SERIES_TERMS = 64;
+
+    private Kernels() {
+    }
+
+    // ---------------------------------------------------------------- erf and GELU
+
+    /** erf on every lane: the positive series below 3, Laplace's continued fraction from 3 (as {@code nn.Erf}). */
+    static DoubleVector erf(DoubleVector x) {
+        DoubleVector a = x.abs();
+        VectorMask<Double> large = a.compare(VectorOperators.GE, 3.0);
+        // series, with |x| clamped below 3 so that it converges on every lane
+        DoubleVector s = a.min(3.0);
+        DoubleVector x2 = s.mul(s), term = s, sum = s;
+        for (int n = 1; n < SERIES_TERMS; n++) {
+            term = term.mul(x2.mul(2.0 / (2 * n + 1)));
+            sum = sum.add(term);
+        }
+        DoubleVector series = sum.mul(x2.neg().lanewise(VectorOperators.EXP)).mul(TWO_OVER_SQRT_PI);
+        // continued fraction, with |x| clamped to at least 3
+        DoubleVector c = a.max(3.0), f = c;
+        for (int k = 60; k >= 1; k--) {
+            f = c.add(DoubleVector.broadcast(S, k / 2.0).div(f));
+        }
+        DoubleVector erfc = c.mul(c).neg().lanewise(VectorOperators.EXP).mul(ONE_OVER_SQRT_PI).div(f);
+        DoubleVector magnitude = series.blend(DoubleVector.broadcast(S, 1.0).sub(erfc), large);
+        return magnitude.blend(magnitude.neg(), x.compare(VectorOperators.LT, 0.0));   // erf is odd
+    }
+
+    /** y = gelu(x), exact (erf) or tanh form. */
+    public static void gelu(double[] x, double[] y, int n, boolean tanh) {
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            DoubleVector v = DoubleVector.fromArray(S, x, i);
+            DoubleVector inner = tanh
+                    ? v.add(v.mul(v).mul(v).mul(0.044715)).mul(SQRT_2_OVER_PI).lanewise(VectorOperators.TANH)
+                    : erf(v.mul(SQRT_HALF));
+            v.mul(0.5).mul(inner.add(1.0)).intoArray(y, i);
+        }
+        for (; i < n; i++) {
+            y[i] = geluScalar(x[i], tanh);
+        }
+    }
+
+    /** dx = dy · gelu'(x). */
+    public static void geluBackward(double[] x, double[] dy, double[] dx, int n, boolean tanh) {
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            DoubleVector v = DoubleVector.fromArray(S, x, i);
+            DoubleVector d;
+            if (tanh) {
+                DoubleVector t = v.add(v.mul(v).mul(v).mul(0.044715)).mul(SQRT_2_OVER_PI).lanewise(VectorOperators.TANH);
+                DoubleVector du = v.mul(v).mul(3 * 0.044715).add(1.0).mul(SQRT_2_OVER_PI);
+                d = t.add(1.0).mul(0.5).add(v.mul(0.5).mul(t.mul(t).neg().add(1.0)).mul(du));
+            } else {
+                DoubleVector cdf = erf(v.mul(SQRT_HALF)).add(1.0).mul(0.5);
+                DoubleVector pdf = v.mul(v).mul(-0.5).lanewise(VectorOperators.EXP).mul(INV_SQRT_2PI);
+                d = cdf.add(v.mul(pdf));
+            }
+            d.mul(DoubleVector.fromArray(S, dy, i)).intoArray(dx, i);
+        }
+        for (; i < n; i++) {
+            dx[i] = dy[i] * geluDerivativeScalar(x[i], tanh);
+        }
+    }
+
+    /** The scalar reference of {@link #gelu}. */
+    public static double geluScalar(double x, boolean tanh) {
+        if (tanh) {
+            return 0.5 * x * (1 + Math.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)));
+        }
+        return 0.5 * x * (1 + erfScalar(x * SQRT_HALF));
+    }
+
+    /** The scalar reference of gelu'. */
+    public static double geluDerivativeScalar(double x, boolean tanh) {
+        if (tanh) {
+            double t = Math.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x));
+            return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x);
+        }
+        return 0.5 * (1 + erfScalar(x * SQRT_HALF)) + x * INV_SQRT_2PI * Math.exp(-0.5 * x * x);
+    }
+
+    /** The scalar erf of the same two expansions. */
+    public static double erfScalar(double x) {
+        double a = Math.abs(x);
+        if (a >= 3) {
+            double f = a;
+            for (int k = 60; k >= 1; k--) {
+                f = a + (k / 2.0) / f;
+            }
+            return Math.copySign(1 - ONE_OVER_SQRT_PI * Math.exp(-a * a) / f, x);
+        }
+        double term = a, sum = a, x2 = a * a;
+        for (int n = 1; n < SERIES_TERMS; n++) {
+            term *= 2 * x2 / (2 * n + 1);
+            sum += term;
+        }
+        return Math.copySign(TWO_OVER_SQRT_PI * Math.exp(-x2) * sum, x);
+    }
+
+    // ---------------------------------------------------------------- softmax
+
+    /** Row softmax in place, each row shifted by its maximum. */
+    public static void softmaxRows(double[] s, int rows, int width) {
+        for (int r = 0; r < rows; r++) {
+            int o = r * width, c = 0;
+            DoubleVector vmax = DoubleVector.broadcast(S, Double.NEGATIVE_INFINITY);
+            for (; c <= width - L; c += L) {
+                vmax = vmax.max(DoubleVector.fromArray(S, s, o + c));
+            }
+            double max = vmax.reduceLanes(VectorOperators.MAX);
+            for (int t = c; t < width; t++) {
+                max = Math.max(max, s[o + t]);
+            }
+            DoubleVector vsum = DoubleVector.zero(S);
+            c = 0;
+            for (; c <= width - L; c += L) {
+                DoubleVector e = DoubleVector.fromArray(S, s, o + c).sub(max).lanewise(VectorOperators.EXP);
+                e.intoArray(s, o + c);
+                vsum = vsum.add(e);
+            }
+            double sum = vsum.reduceLanes(VectorOperators.ADD);
+            for (int t = c; t < width; t++) {
+                s[o + t] = Math.exp(s[o + t] - max);
+                sum += s[o + t];
+            }
+            double inv = 1 / sum;
+            c = 0;
+            for (; c <= width - L; c += L) {
+                DoubleVector.fromArray(S, s, o + c).mul(inv).intoArray(s, o + c);
+            }
+            for (int t = c; t < width; t++) {
+                s[o + t] *= inv;
+            }
+        }
+    }
+
+    /** The scalar reference of {@link #softmaxRows}. */
+    public static void softmaxRowsScalar(double[] s, int rows, int width) {
+        for (int r = 0; r < rows; r++) {
+            int o = r * width;
+            double max = Double.NEGATIVE_INFINITY, sum = 0;
+            for (int c = 0; c < width; c++) {
+                max = Math.max(max, s[o + c]);
+            }
+            for (int c = 0; c < width; c++) {
+                s[o + c] = Math.exp(s[o + c] - max);
+                sum += s[o + c];
+            }
+            for (int c = 0; c < width; c++) {
+                s[o + c] /= sum;
+            }
+        }
+    }
+
+    /** ds = p ⊙ (dp − rowsum(dp ⊙ p)). */
+    public static void softmaxRowsBackward(double[] p, double[] dp, double[] ds, int rows, int width) {
+        for (int r = 0; r < rows; r++) {
+            int o = r * width, c = 0;
+            DoubleVector vdot = DoubleVector.zero(S);
+            for (; c <= width - L; c += L) {
+                vdot = DoubleVector.fromArray(S, dp, o + c).fma(DoubleVector.fromArray(S, p, o + c), vdot);
+            }
+            double dot = vdot.reduceLanes(VectorOperators.ADD);
+            for (int t = c; t < width; t++) {
+                dot += dp[o + t] * p[o + t];
+            }
+            c = 0;
+            for (; c <= width - L; c += L) {
+                DoubleVector pv = DoubleVector.fromArray(S, p, o + c);
+                pv.mul(DoubleVector.fromArray(S, dp, o + c).sub(dot)).intoArray(ds, o + c);
+            }
+            for (int t = c; t < width; t++) {
+                ds[o + t] = p[o + t] * (dp[o + t] - dot);
+            }
+        }
+    }
+
+    /** The scalar reference of {@link #softmaxRowsBackward}. */
+    public static void softmaxRowsBackwardScalar(double[] p, double[] dp, double[] ds, int rows, int width) {
+        for (int r = 0; r < rows; r++) {
+            int o = r * width;
+            double dot = 0;
+            for (int c = 0; c < width; c++) {
+                dot += dp[o + c] * p[o + c];
+            }
+            for (int c = 0; c < width; c++) {
+                ds[o + c] = p[o + c] * (dp[o + c] - dot);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- bias
+
+    /** y[r, c] += b[c] for every row. */
+    public static void addBias(double[] y, double[] b, int rows, int width) {
+        for (int r = 0; r < rows; r++) {
+            int o = r * width, c = 0;
+            for (; c <= width - L; c += L) {
+                DoubleVector.fromArray(S, y, o + c).add(DoubleVector.fromArray(S, b, c)).intoArray(y, o + c);
+            }
+            for (; c < width; c++) {
+                y[o + c] += b[c];
+            }
+        }
+    }
+
+    /** db[c] += Σ_r dy[r, c]: the bias gradient. */
+    public static void addColumnSums(double[] dy, double[] db, int rows, int width) {
+        for (int r = 0; r < rows; r++) {
+            int o = r * width, c = 0;
+            for (; c <= width - L; c += L) {
+                DoubleVector.fromArray(S, db, c).add(DoubleVector.fromArray(S, dy, o + c)).intoArray(db, c);
+            }
+            for (; c < width; c++) {
+                db[c] += dy[o + c];
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- LayerNorm
+
+    /**
+     * y = γ ⊙ (x − μ)/√(σ² + ε) + β per row; writes x̂ and 1/√(σ² + ε) for the backward pass.
+     */
+    public static void layerNorm(double[] x, double[] gamma, double[] beta, double eps, double[] y, double[] xhat,
+                                 double[] rstd, int rows, int width) {
+        for (int r = 0; r < rows; r++) {
+            int o = r * width, c = 0;
+            DoubleVector vs = DoubleVector.zero(S);
+            for (; c <= width - L; c += L) {
+                vs = vs.add(DoubleVector.fromArray(S, x, o + c));
+            }
+            double mean = vs.reduceLanes(VectorOperators.ADD);
+            for (int t = c; t < width; t++) {
+                mean += x[o + t];
+            }
+            mean /= width;
+            DoubleVector vv = DoubleVector.zero(S);
+            c = 0;
+            for (; c <= width - L; c += L) {
+                DoubleVector d = DoubleVector.fromArray(S, x, o + c).sub(mean);
+                vv = d.fma(d, vv);
+            }
+            double var = vv.reduceLanes(VectorOperators.ADD);
+            for (int t = c; t < width; t++) {
+                var += (x[o + t] - mean) * (x[o + t] - mean);
+            }
+            double s = 1 / Math.sqrt(var / width + eps);
+            rstd[r] = s;
+            c = 0;
+            for (; c <= width - L; c += L) {
+                DoubleVector h = DoubleVector.fromArray(S, x, o + c).sub(mean).mul(s);
+                h.intoArray(xhat, o + c);
+                h.fma(DoubleVector.fromArray(S, gamma, c), DoubleVector.fromArray(S, beta, c)).intoArray(y, o + c);
+            }
+            for (int t = c; t < width; t++) {
+                xhat[o + t] = (x[o + t] - mean) * s;
+                y[o + t] = gamma[t] * xhat[o + t] + beta[t];
+            }
+        }
+    }
+
+    /** The scalar reference of {@link #layerNorm}. */
+    public static void layerNormScalar(double[] x, double[] gamma, double[] beta, double eps, double[] y, double[] xhat,
+                                       double[] rstd, int rows, int width) {
+        for (int r = 0; r < rows; r++) {
+            int o = r * width;
+            double mean = 0, var = 0;
+            for (int c = 0; c < width; c++) {
+                mean += x[o + c];
+            }
+            mean /= width;
+            for (int c = 0; c < width; c++) {
+                var += (x[o + c] - mean) * (x[o + c] - mean);
+            }
+            double s = 1 / Math.sqrt(var / width + eps);
+            rstd[r] = s;
+            for (int c = 0; c < width; c++) {
+                xhat[o + c] = (x[o + c] - mean) * s;
+                y[o + c] = gamma[c] * xhat[o + c] + beta[c];
+            }
+        }
+    }
+
+    /**
+     * dx = s·(dx̂ − mean(dx̂) − x̂ ⊙ mean(dx̂ ⊙ x̂)) with dx̂ = dy ⊙ γ; dγ += Σ dy ⊙ x̂; dβ += Σ dy.
+     */
+    public static void layerNormBackward(double[] dy, double[] xhat, double[] rstd, double[] gamma, double[] dx,
+                                         double[] dgamma, double[] dbeta, int rows, int width) {
+        for (int r = 0; r < rows; r++) {
+            int o = r * width, c = 0;
+            DoubleVector m1 = DoubleVector.zero(S), m2 = DoubleVector.zero(S);
+            for (; c <= width - L; c += L) {
+                DoubleVector d = DoubleVector.fromArray(S, dy, o + c).mul(DoubleVector.fromArray(S, gamma, c));
+                m1 = m1.add(d);
+                m2 = d.fma(DoubleVector.fromArray(S, xhat, o + c), m2);
+            }
+            double mean1 = m1.reduceLanes(VectorOperators.ADD), mean2 = m2.reduceLanes(VectorOperators.ADD);
+            for (int t = c; t < width; t++) {
+                double d = dy[o + t] * gamma[t];
+                mean1 += d;
+                mean2 += d * xhat[o + t];
+            }
+            mean1 /= width;
+            mean2 /= width;
+            double s = rstd[r];
+            c = 0;
+            for (; c <= width - L; c += L) {
+                DoubleVector g = DoubleVector.fromArray(S, dy, o + c), h = DoubleVector.fromArray(S, xhat, o + c);
+                g.fma(h, DoubleVector.fromArray(S, dgamma, c)).intoArray(dgamma, c);
+                DoubleVector.fromArray(S, dbeta, c).add(g).intoArray(dbeta, c);
+                g.mul(DoubleVector.fromArray(S, gamma, c)).sub(mean1).sub(h.mul(mean2)).mul(s).intoArray(dx, o + c);
+            }
+            for (int t = c; t < width; t++) {
+                dgamma[t] += dy[o + t] * xhat[o + t];
+                dbeta[t] += dy[o + t];
+                dx[o + t] = s * (dy[o + t] * gamma[t] - mean1 - xhat[o + t] * mean2);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- AdamW
+
+    /**
+     * One AdamW step (Loshchilov and Hutter), with bias correction at step t ≥ 1:
+     * m ← β₁m + (1−β₁)g, v ← β₂v + (1−β₂)g², θ ← θ − lr·( m̂ / (√v̂ + ε) + λθ ), m̂ = m/(1−β₁ᵗ), v̂ = v/(1−β₂ᵗ).
+     */
+    public static void adamW(double[] theta, double[] g, double[] m, double[] v, int n, double lr, double beta1,
+                             double beta2, double eps, double weightDecay, int t) {
+        double c1 = 1 / (1 - Math.pow(beta1, t)), c2 = 1 / (1 - Math.pow(beta2, t));
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            DoubleVector gv = DoubleVector.fromArray(S, g, i);
+            DoubleVector mv = DoubleVector.fromArray(S, m, i).mul(beta1).add(gv.mul(1 - beta1));
+            DoubleVector vv = DoubleVector.fromArray(S, v, i).mul(beta2).add(gv.mul(gv).mul(1 - beta2));
+            mv.intoArray(m, i);
+            vv.intoArray(v, i);
+            DoubleVector th = DoubleVector.fromArray(S, theta, i);
+            DoubleVector update = mv.mul(c1).div(vv.mul(c2).sqrt().add(eps)).add(th.mul(weightDecay));
+            th.sub(update.mul(lr)).intoArray(theta, i);
+        }
+        for (; i < n; i++) {
+            m[i] = beta1 * m[i] + (1 - beta1) * g[i];
+            v[i] = beta2 * v[i] + (1 - beta2) * g[i] * g[i];
+            theta[i] -= lr * ((m[i] * c1) / (Math.sqrt(v[i] * c2) + eps) + weightDecay * theta[i]);
+        }
+    }
+
+    /** The scalar reference of {@link #adamW}. */
+    public static void adamWScalar(double[] theta, double[] g, double[] m, double[] v, int n, double lr, double beta1,
+                                   double beta2, double eps, double weightDecay, int t) {
+        for (int i = 0; i < n; i++) {
+            m[i] = beta1 * m[i] + (1 - beta1) * g[i];
+            v[i] = beta2 * v[i] + (1 - beta2) * g[i] * g[i];
+            double mHat = m[i] / (1 - Math.pow(beta1, t)), vHat = v[i] / (1 - Math.pow(beta2, t));
+            theta[i] -= lr * (mHat / (Math.sqrt(vHat) + eps) + weightDecay * theta[i]);
+        }
+    }
+}
