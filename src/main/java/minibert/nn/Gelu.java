@@ -1,5 +1,6 @@
 package minibert.nn;
 
+import minibert.tensor.Kernels;
 import org.ejml.data.DMatrixRMaj;
 
 /**
@@ -11,10 +12,6 @@ import org.ejml.data.DMatrixRMaj;
  * </pre>
  */
 public final class Gelu {
-
-    private static final double SQRT_HALF = 0.7071067811865476;
-    private static final double INV_SQRT_2PI = 0.3989422804014327;
-    private static final double SQRT_2_OVER_PI = 0.7978845608028654;
 
     private final boolean tanh;
     private DMatrixRMaj input;
@@ -32,39 +29,16 @@ public final class Gelu {
     public DMatrixRMaj forward(DMatrixRMaj x) {
         input = x;
         DMatrixRMaj y = new DMatrixRMaj(x.numRows, x.numCols);
-        for (int i = 0; i < x.getNumElements(); i++) {
-            y.data[i] = value(x.data[i], tanh);
-        }
+        Kernels.gelu(x.data, y.data, x.getNumElements(), tanh);              // y = gelu(x), element-wise
         return y;
-    }
-
-    static double value(double x, boolean tanh) {
-        if (tanh) {
-            return 0.5 * x * (1 + Math.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)));
-        }
-        return 0.5 * x * (1 + Erf.erf(x * SQRT_HALF));
     }
     // end::forward[]
 
     // tag::backward[]
     public DMatrixRMaj backward(DMatrixRMaj dy) {
         DMatrixRMaj dx = new DMatrixRMaj(dy.numRows, dy.numCols);
-        for (int i = 0; i < dy.getNumElements(); i++) {
-            dx.data[i] = dy.data[i] * derivative(input.data[i], tanh);
-        }
+        Kernels.geluBackward(input.data, dy.data, dx.data, dy.getNumElements(), tanh);   // dx = dy ⊙ gelu'(x)
         return dx;
-    }
-
-    static double derivative(double x, boolean tanh) {
-        if (tanh) {
-            double u = SQRT_2_OVER_PI * (x + 0.044715 * x * x * x);
-            double t = Math.tanh(u);
-            double du = SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x);
-            return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * du;
-        }
-        double cdf = 0.5 * (1 + Erf.erf(x * SQRT_HALF));            // Φ(x)
-        double pdf = INV_SQRT_2PI * Math.exp(-0.5 * x * x);         // φ(x)
-        return cdf + x * pdf;
     }
     // end::backward[]
 }

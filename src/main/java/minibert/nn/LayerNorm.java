@@ -1,5 +1,6 @@
 package minibert.nn;
 
+import minibert.tensor.Kernels;
 import org.ejml.data.DMatrixRMaj;
 
 /**
@@ -38,31 +39,10 @@ public final class LayerNorm {
     public DMatrixRMaj forward(DMatrixRMaj x) {
         int n = x.numRows, h = gamma.value().numCols;
         Shapes.requireCols(name, "input", x, h);
-        normalized = new DMatrixRMaj(n, h);
-        rstd = new double[n];
+        normalized = new DMatrixRMaj(n, h);                     // x̂, kept for backward
+        rstd = new double[n];                                   // 1/√(σ² + ε) per row
         DMatrixRMaj y = new DMatrixRMaj(n, h);
-        double[] g = gamma.value().data, b = beta.value().data;
-        for (int r = 0; r < n; r++) {
-            int row = r * h;
-            double mean = 0;
-            for (int c = 0; c < h; c++) {
-                mean += x.data[row + c];
-            }
-            mean /= h;
-            double var = 0;
-            for (int c = 0; c < h; c++) {
-                double d = x.data[row + c] - mean;
-                var += d * d;
-            }
-            var /= h;                                   // biased, as BERT
-            double s = 1 / Math.sqrt(var + eps);
-            rstd[r] = s;
-            for (int c = 0; c < h; c++) {
-                double xhat = (x.data[row + c] - mean) * s;
-                normalized.data[row + c] = xhat;
-                y.data[row + c] = g[c] * xhat + b[c];
-            }
-        }
+        Kernels.layerNorm(x.data, gamma.value().data, beta.value().data, eps, y.data, normalized.data, rstd, n, h);
         return y;
     }
     // end::forward[]
@@ -76,27 +56,8 @@ public final class LayerNorm {
         int n = dy.numRows, h = gamma.value().numCols;
         Shapes.require(name, "output gradient", dy, normalized.numRows, h);
         DMatrixRMaj dx = new DMatrixRMaj(n, h);
-        double[] g = gamma.value().data, dg = gamma.grad().data, db = beta.grad().data;
-        for (int r = 0; r < n; r++) {
-            int row = r * h;
-            // first: the two row means the formula needs
-            double meanDxhat = 0, meanDxhatXhat = 0;
-            for (int c = 0; c < h; c++) {
-                double dxhat = dy.data[row + c] * g[c];
-                meanDxhat += dxhat;
-                meanDxhatXhat += dxhat * normalized.data[row + c];
-            }
-            meanDxhat /= h;
-            meanDxhatXhat /= h;
-            // then: the parameter gradients and the input gradient
-            for (int c = 0; c < h; c++) {
-                double xhat = normalized.data[row + c];
-                dg[c] += dy.data[row + c] * xhat;
-                db[c] += dy.data[row + c];
-                double dxhat = dy.data[row + c] * g[c];
-                dx.data[row + c] = rstd[r] * (dxhat - meanDxhat - xhat * meanDxhatXhat);
-            }
-        }
+        Kernels.layerNormBackward(dy.data, normalized.data, rstd, gamma.value().data, dx.data,
+                gamma.grad().data, beta.grad().data, n, h);
         return dx;
     }
     // end::backward[]

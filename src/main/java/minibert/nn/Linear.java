@@ -1,5 +1,6 @@
 package minibert.nn;
 
+import minibert.tensor.Kernels;
 import minibert.tensor.Products;
 import org.ejml.data.DMatrixRMaj;
 
@@ -49,13 +50,7 @@ public final class Linear {
         input = x;
         DMatrixRMaj y = new DMatrixRMaj(x.numRows, out());          // [N, out]
         Products.multTransB(x, weight.value(), y);                  // x·Wᵀ
-        double[] b = bias.value().data;
-        for (int r = 0; r < y.numRows; r++) {
-            int row = r * y.numCols;
-            for (int c = 0; c < y.numCols; c++) {
-                y.data[row + c] += b[c];
-            }
-        }
+        Kernels.addBias(y.data, bias.value().data, y.numRows, y.numCols); // + b on every row
         return y;
     }
     // end::forward[]
@@ -70,13 +65,7 @@ public final class Linear {
     public DMatrixRMaj backward(DMatrixRMaj dy) {
         Shapes.require(name, "output gradient", dy, input.numRows, out());
         Products.multAddTransA(dy, input, weight.grad());           // dW [out, in] += dyᵀ·x
-        double[] db = bias.grad().data;
-        for (int r = 0; r < dy.numRows; r++) {                      // db [out] += column sums of dy
-            int row = r * dy.numCols;
-            for (int c = 0; c < dy.numCols; c++) {
-                db[c] += dy.data[row + c];
-            }
-        }
+        Kernels.addColumnSums(dy.data, bias.grad().data, dy.numRows, dy.numCols); // db [out] += Σ_rows dy
         DMatrixRMaj dx = new DMatrixRMaj(dy.numRows, in());         // [N, in]
         Products.mult(dy, weight.value(), dx);                      // dy·W
         return dx;

@@ -31,21 +31,26 @@ public final class Kernels {
     static DoubleVector erf(DoubleVector x) {
         DoubleVector a = x.abs();
         VectorMask<Double> large = a.compare(VectorOperators.GE, 3.0);
-        // series, with |x| clamped below 3 so that it converges on every lane
+        // series, with |x| clamped below 3 so that it converges on every lane; it stops once every lane has
         DoubleVector s = a.min(3.0);
         DoubleVector x2 = s.mul(s), term = s, sum = s;
         for (int n = 1; n < SERIES_TERMS; n++) {
             term = term.mul(x2.mul(2.0 / (2 * n + 1)));
             sum = sum.add(term);
+            if ((n & 3) == 0 && term.compare(VectorOperators.LE, sum.mul(1e-17)).allTrue()) {
+                break;
+            }
         }
-        DoubleVector series = sum.mul(x2.neg().lanewise(VectorOperators.EXP)).mul(TWO_OVER_SQRT_PI);
-        // continued fraction, with |x| clamped to at least 3
-        DoubleVector c = a.max(3.0), f = c;
-        for (int k = 60; k >= 1; k--) {
-            f = c.add(DoubleVector.broadcast(S, k / 2.0).div(f));
+        DoubleVector magnitude = sum.mul(x2.neg().lanewise(VectorOperators.EXP)).mul(TWO_OVER_SQRT_PI);
+        if (large.anyTrue()) {
+            // continued fraction, with |x| clamped to at least 3, only when some lane needs it
+            DoubleVector c = a.max(3.0), f = c;
+            for (int k = 60; k >= 1; k--) {
+                f = c.add(DoubleVector.broadcast(S, k / 2.0).div(f));
+            }
+            DoubleVector erfc = c.mul(c).neg().lanewise(VectorOperators.EXP).mul(ONE_OVER_SQRT_PI).div(f);
+            magnitude = magnitude.blend(DoubleVector.broadcast(S, 1.0).sub(erfc), large);
         }
-        DoubleVector erfc = c.mul(c).neg().lanewise(VectorOperators.EXP).mul(ONE_OVER_SQRT_PI).div(f);
-        DoubleVector magnitude = series.blend(DoubleVector.broadcast(S, 1.0).sub(erfc), large);
         return magnitude.blend(magnitude.neg(), x.compare(VectorOperators.LT, 0.0));   // erf is odd
     }
 
@@ -87,11 +92,12 @@ public final class Kernels {
     }
 
     /** The scalar reference of {@link #gelu}. */
+    // tag::gelu-scalar[]
     public static double geluScalar(double x, boolean tanh) {
         if (tanh) {
             return 0.5 * x * (1 + Math.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)));
         }
-        return 0.5 * x * (1 + erfScalar(x * SQRT_HALF));
+        return 0.5 * x * (1 + Erf.erf(x * SQRT_HALF));
     }
 
     /** The scalar reference of gelu'. */
@@ -100,26 +106,9 @@ public final class Kernels {
             double t = Math.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x));
             return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x);
         }
-        return 0.5 * (1 + erfScalar(x * SQRT_HALF)) + x * INV_SQRT_2PI * Math.exp(-0.5 * x * x);
+        return 0.5 * (1 + Erf.erf(x * SQRT_HALF)) + x * INV_SQRT_2PI * Math.exp(-0.5 * x * x);   // Φ(x) + x·φ(x)
     }
-
-    /** The scalar erf of the same two expansions. */
-    public static double erfScalar(double x) {
-        double a = Math.abs(x);
-        if (a >= 3) {
-            double f = a;
-            for (int k = 60; k >= 1; k--) {
-                f = a + (k / 2.0) / f;
-            }
-            return Math.copySign(1 - ONE_OVER_SQRT_PI * Math.exp(-a * a) / f, x);
-        }
-        double term = a, sum = a, x2 = a * a;
-        for (int n = 1; n < SERIES_TERMS; n++) {
-            term *= 2 * x2 / (2 * n + 1);
-            sum += term;
-        }
-        return Math.copySign(TWO_OVER_SQRT_PI * Math.exp(-x2) * sum, x);
-    }
+    // end::gelu-scalar[]
 
     // ---------------------------------------------------------------- softmax
 
@@ -159,6 +148,7 @@ public final class Kernels {
     }
 
     /** The scalar reference of {@link #softmaxRows}. */
+    // tag::softmax-scalar[]
     public static void softmaxRowsScalar(double[] s, int rows, int width) {
         for (int r = 0; r < rows; r++) {
             int o = r * width;
@@ -175,6 +165,7 @@ public final class Kernels {
             }
         }
     }
+    // end::softmax-scalar[]
 
     /** ds = p ⊙ (dp − rowsum(dp ⊙ p)). */
     public static void softmaxRowsBackward(double[] p, double[] dp, double[] ds, int rows, int width) {
@@ -200,6 +191,7 @@ public final class Kernels {
     }
 
     /** The scalar reference of {@link #softmaxRowsBackward}. */
+    // tag::softmax-backward-scalar[]
     public static void softmaxRowsBackwardScalar(double[] p, double[] dp, double[] ds, int rows, int width) {
         for (int r = 0; r < rows; r++) {
             int o = r * width;
@@ -212,6 +204,7 @@ public final class Kernels {
             }
         }
     }
+    // end::softmax-backward-scalar[]
 
     // ---------------------------------------------------------------- bias
 
@@ -285,6 +278,7 @@ public final class Kernels {
     }
 
     /** The scalar reference of {@link #layerNorm}. */
+    // tag::layer-norm-scalar[]
     public static void layerNormScalar(double[] x, double[] gamma, double[] beta, double eps, double[] y, double[] xhat,
                                        double[] rstd, int rows, int width) {
         for (int r = 0; r < rows; r++) {
@@ -297,7 +291,7 @@ public final class Kernels {
             for (int c = 0; c < width; c++) {
                 var += (x[o + c] - mean) * (x[o + c] - mean);
             }
-            double s = 1 / Math.sqrt(var / width + eps);
+            double s = 1 / Math.sqrt(var / width + eps);       // biased variance, ε inside the root
             rstd[r] = s;
             for (int c = 0; c < width; c++) {
                 xhat[o + c] = (x[o + c] - mean) * s;
@@ -305,6 +299,32 @@ public final class Kernels {
             }
         }
     }
+    // end::layer-norm-scalar[]
+
+    /** The scalar reference of {@link #layerNormBackward}. */
+    // tag::layer-norm-backward-scalar[]
+    public static void layerNormBackwardScalar(double[] dy, double[] xhat, double[] rstd, double[] gamma, double[] dx,
+                                               double[] dgamma, double[] dbeta, int rows, int width) {
+        for (int r = 0; r < rows; r++) {
+            int o = r * width;
+            // first: the two row means the formula needs
+            double meanD = 0, meanDXhat = 0;
+            for (int c = 0; c < width; c++) {
+                double d = dy[o + c] * gamma[c];               // d = ∂L/∂x̂
+                meanD += d;
+                meanDXhat += d * xhat[o + c];
+            }
+            meanD /= width;
+            meanDXhat /= width;
+            // then: the parameter gradients and the input gradient
+            for (int c = 0; c < width; c++) {
+                dgamma[c] += dy[o + c] * xhat[o + c];
+                dbeta[c] += dy[o + c];
+                dx[o + c] = rstd[r] * (dy[o + c] * gamma[c] - meanD - xhat[o + c] * meanDXhat);
+            }
+        }
+    }
+    // end::layer-norm-backward-scalar[]
 
     /**
      * dx = s·(dx̂ − mean(dx̂) − x̂ ⊙ mean(dx̂ ⊙ x̂)) with dx̂ = dy ⊙ γ; dγ += Σ dy ⊙ x̂; dβ += Σ dy.

@@ -177,21 +177,21 @@ class LayerPropertiesTest {
         for (double[] r : ref) {
             // below 1: within 4 units in the last place; above: absolute error below 10⁻¹⁵ (under 10 ulp near 1)
             double tolerance = r[0] <= 1 ? 4 * Math.ulp(r[1]) : 1e-15;
-            assertEquals(r[1], Erf.erf(r[0]), tolerance, "erf(" + r[0] + ")");
-            assertEquals(-r[1], Erf.erf(-r[0]), tolerance, "erf(" + -r[0] + ")");
+            assertEquals(r[1], minibert.tensor.Erf.erf(r[0]), tolerance, "erf(" + r[0] + ")");
+            assertEquals(-r[1], minibert.tensor.Erf.erf(-r[0]), tolerance, "erf(" + -r[0] + ")");
         }
         // erfc(3) = 2.209049699858544137e-5: the continued fraction gets the complement to relative 1e-14
-        assertEquals(2.209049699858544137e-5, Erf.erfcLarge(3.0), 2.209049699858544137e-5 * 1e-14);
-        assertEquals(0.0, Erf.erf(0.0));
-        assertEquals(1.0, Erf.erf(10.0));
+        assertEquals(2.209049699858544137e-5, minibert.tensor.Erf.erfcLarge(3.0), 2.209049699858544137e-5 * 1e-14);
+        assertEquals(0.0, minibert.tensor.Erf.erf(0.0));
+        assertEquals(1.0, minibert.tensor.Erf.erf(10.0));
     }
 
     @Test
     void geluMatchesItsDefinitionAndItsTanhApproximationIsClose() {
         for (double x = -5; x <= 5; x += 0.25) {
-            double exact = Gelu.value(x, false);
-            assertEquals(0.5 * x * (1 + Erf.erf(x / Math.sqrt(2))), exact, 1e-15);
-            assertEquals(exact, Gelu.value(x, true), 1e-3, "tanh form at " + x);
+            double exact = minibert.tensor.Kernels.geluScalar(x, false);
+            assertEquals(0.5 * x * (1 + minibert.tensor.Erf.erf(x / Math.sqrt(2))), exact, 1e-15);
+            assertEquals(exact, minibert.tensor.Kernels.geluScalar(x, true), 1e-3, "tanh form at " + x);
         }
     }
 }

@@ -1,6 +1,5 @@
 package minibert.tensor;
 
-import minibert.nn.Erf;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -68,13 +67,11 @@ class KernelsTest {
         close(y2, y, 1e-12, "layer norm seed " + seed);
         double[] g = random(n, 1, r), dxa = new double[n], dga = new double[width], dba = new double[width];
         Kernels.layerNormBackward(g, xh, rs, gamma, dxa, dga, dba, rows, width);
-        minibert.nn.LayerNorm ln = new minibert.nn.LayerNorm("ref", width, 1e-12);
-        System.arraycopy(gamma, 0, ln.gamma().value().data, 0, width);
-        System.arraycopy(beta, 0, ln.beta().value().data, 0, width);
-        ln.forward(new org.ejml.data.DMatrixRMaj(rows, width, true, x));
-        org.ejml.data.DMatrixRMaj dxr = ln.backward(new org.ejml.data.DMatrixRMaj(rows, width, true, g));
-        close(dxr.data, dxa, 1e-11, "layer norm backward seed " + seed);
-        close(ln.gamma().grad().data, dga, 1e-12, "dγ seed " + seed);
+        double[] dxr = new double[n], dgr = new double[width], dbr = new double[width];
+        Kernels.layerNormBackwardScalar(g, xh2, rs2, gamma, dxr, dgr, dbr, rows, width);
+        close(dxr, dxa, 1e-11, "layer norm backward seed " + seed);
+        close(dgr, dga, 1e-12, "dγ seed " + seed);
+        close(dbr, dba, 1e-12, "dβ seed " + seed);
 
         double[] yb = random(n, 1, r), yb2 = yb.clone(), b = random(width, 1, r);
         Kernels.addBias(yb, b, rows, width);
@@ -106,9 +103,11 @@ class KernelsTest {
         }
         double worst = 0;
         for (int i = 0; i < x.length; i++) {
-            worst = Math.max(worst, Math.abs(Kernels.erfScalar(x[i]) - Erf.erf(x[i])));
+            worst = Math.max(worst, Math.abs(Kernels.erf(jdk.incubator.vector.DoubleVector.broadcast(
+                    jdk.incubator.vector.DoubleVector.SPECIES_PREFERRED, x[i])).lane(0) - Erf.erf(x[i])));
         }
-        assertTrue(worst < 1e-15, "scalar erf differs from nn.Erf by " + worst);
+        // The vector exp may round differently from Math.exp by an ulp or so: a few 1e-16 absolute.
+        assertTrue(worst <= 2e-15, "vector erf differs from the scalar Erf by " + worst);
         Kernels.gelu(x, y, x.length, false);
         for (int i = 0; i < x.length; i++) {
             double e = 0.5 * x[i] * (1 + Erf.erf(x[i] * Math.sqrt(0.5)));

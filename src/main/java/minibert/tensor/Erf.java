@@ -1,4 +1,4 @@
-package minibert.nn;
+package minibert.tensor;
 
 /**
  * The error function to double precision, from two classical expansions that need no table of
@@ -37,7 +37,7 @@ public final class Erf {
     }
 
     /** erfc(x) for x ≥ 3, by the continued fraction evaluated from the tail (60 levels suffice). */
-    static double erfcLarge(double x) {
+    public static double erfcLarge(double x) {
         double f = x;
         for (int k = 60; k >= 1; k--) {
             f = x + (k / 2.0) / f;
