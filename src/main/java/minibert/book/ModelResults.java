@@ -82,6 +82,14 @@ public final class ModelResults implements ResultProducer {
         }
         java.util.Arrays.sort(seconds);
         double median = seconds[steps / 2];
+        // Counted matrix-product work of one step: forward, and twice that backward (dx and dW).
+        long n = (long) BATCH * t, h = c.hiddenSize(), i = c.intermediateSize(), m = model.head().maskedCount();
+        double forwardFlops = c.numLayers() * (4 * 2.0 * n * h * h + 2 * 2.0 * n * h * i
+                + (double) BATCH * c.numHeads() * 4.0 * t * t * c.headSize())
+                + 2.0 * m * h * h + 2.0 * m * h * c.vocabSize();
+        double stepFlops = 3 * forwardFlops;
+        double achieved = stepFlops / median / 1e9;
+        double gemmRate = gemmRate(n, h, i);
         long params = 0;
         for (Param p : model.parameters()) {
             params += p.value().getNumElements();
@@ -93,6 +101,10 @@ public final class ModelResults implements ResultProducer {
                 .attribute("backend", Products.backend().name())
                 .attribute("ejml-seconds", fmt("%.2f", ejmlMedian))
                 .attribute("speedup", fmt("%.1f", ejmlMedian / median))
+                .attribute("gflop", fmt("%.1f", stepFlops / 1e9))
+                .attribute("gflops", fmt("%.1f", achieved))
+                .attribute("gemm-gflops", fmt("%.1f", gemmRate))
+                .attribute("share-percent", fmt("%.0f", 100 * achieved / gemmRate))
                 .table("A forward and backward step at the real configuration (batch " + BATCH + " × " + t + ")",
                         List.of("Quantity", "Value"), List.of(
                                 List.of("parameters (counted from the model's tensors)", fmt("%,d", params)),
@@ -101,6 +113,10 @@ public final class ModelResults implements ResultProducer {
                                 List.of("ln V, the loss of a uniform guess", fmt("%.4f", Math.log(c.vocabSize()))),
                                 List.of("step time, median of " + steps + ", " + Products.backend().name(), fmt("%.2f s", median)),
                                 List.of("step time, median of " + steps + ", " + Products.EJML.name(), fmt("%.2f s", ejmlMedian)),
+                                List.of("matrix-product work per step (counted: forward, and twice that backward)", fmt("%.1f GFLOP", stepFlops / 1e9)),
+                                List.of("the step's arithmetic rate (work ÷ time)", fmt("%.1f GFLOP/s", achieved)),
+                                List.of("the kernel's rate on the FFN product alone, same run", fmt("%.1f GFLOP/s", gemmRate)),
+                                List.of("step rate as a share of the kernel's rate", fmt("%.0f%%", 100 * achieved / gemmRate)),
                                 List.of("loss with either backend", fmt("%.12f / %.12f", loss, ejmlLoss)),
                                 List.of("peak heap in use", fmt("%,d MiB", peak >> 20))));
         if (params != c.parameterCount()) {
@@ -168,6 +184,28 @@ public final class ModelResults implements ResultProducer {
                 .check("Save as F32 safetensors and load back", exact,
                         "every value loaded equals the saved value rounded to float; " + fmt("%.1f MB", java.nio.file.Files.size(st) / 1e6)
                                 + ", saved in " + fmt("%.2f s", (t1 - t0) / 1e9) + ", loaded in " + fmt("%.2f s", (t2 - t1) / 1e9));
+    }
+
+    /** GFLOP/s of the default backend on the FFN product [B·T, H]·[I, H]ᵀ, median of five after warm-up. */
+    private static double gemmRate(long n, long h, long i) {
+        DMatrixRMaj x = new DMatrixRMaj((int) n, (int) h), w = new DMatrixRMaj((int) i, (int) h), y = new DMatrixRMaj((int) n, (int) i);
+        Random r = new Random(1);
+        for (int k = 0; k < x.getNumElements(); k++) {
+            x.data[k] = r.nextGaussian();
+        }
+        for (int k = 0; k < w.getNumElements(); k++) {
+            w.data[k] = r.nextGaussian();
+        }
+        double[] g = new double[5];
+        for (int rep = -3; rep < 5; rep++) {
+            long t0 = System.nanoTime();
+            Products.multTransB(x, w, y);
+            if (rep >= 0) {
+                g[rep] = 2.0 * n * h * i / (System.nanoTime() - t0);
+            }
+        }
+        java.util.Arrays.sort(g);
+        return g[2];
     }
 
     static Batch randomBatch(ModelConfig c, int b, int t, Random random) {
