@@ -80,16 +80,7 @@ public final class Gemm {
             int from = start, to = Math.min(m, start + chunk);
             futures.add(POOL.submit(() -> rows(transA, transB, from, to, n, k, alpha, a, lda, b, ldb, beta, c, ldc)));
         }
-        for (Future<?> f : futures) {
-            try {
-                f.get();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException(e);
-            } catch (java.util.concurrent.ExecutionException e) {
-                throw new IllegalStateException(e.getCause());
-            }
-        }
+        awaitAll(futures);
     }
 
     /**
@@ -108,6 +99,11 @@ public final class Gemm {
                 }
             }));
         }
+        awaitAll(futures);
+    }
+
+    /** Waits for every task; a task's failure is rethrown here. */
+    static void awaitAll(List<Future<?>> futures) {
         for (Future<?> f : futures) {
             try {
                 f.get();

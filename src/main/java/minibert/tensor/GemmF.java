@@ -83,16 +83,7 @@ public final class GemmF {
             int from = start, to = Math.min(m, start + chunk);
             futures.add(POOL.submit(() -> rows(transA, transB, from, to, n, k, alpha, a, lda, b, ldb, beta, c, ldc)));
         }
-        for (Future<?> f : futures) {
-            try {
-                f.get();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException(e);
-            } catch (java.util.concurrent.ExecutionException e) {
-                throw new IllegalStateException(e.getCause());
-            }
-        }
+        Gemm.awaitAll(futures);
     }
 
     /** Rows [from, to) of C. */
