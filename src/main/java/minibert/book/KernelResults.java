@@ -50,6 +50,7 @@ public final class KernelResults implements ResultProducer {
                 .attribute("mr", Integer.toString(Gemm.MR))
                 .attribute("nr", Integer.toString(Gemm.NR))
                 .attribute("kc", Integer.toString(Gemm.KC))
+                .attribute("nc", Integer.toString(Gemm.NC))
                 .attribute("lanes", Integer.toString(Gemm.L))
                 .attribute("threads", Integer.toString(Gemm.threads()))
                 .attribute("best-single-percent", fmt("%.0f", 100 * bestSingle))

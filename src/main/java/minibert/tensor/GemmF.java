@@ -13,27 +13,31 @@ import java.util.concurrent.Future;
  * Single-precision GEMM: the mechanical float twin of {@link Gemm} (the same code with {@code float} for
  * {@code double}, as EJML keeps its float code), so a float32 training path needs no second kernel design.
  *
- * <p>The double version's description:
+ * <p>The double version's description: GEMM in pure Java with the Vector API:
  *
  * <pre>
  * C = α·op(A)·op(B) + β·C        op(A) [m, k], op(B) [k, n], C [m, n]; op = identity or transpose
  * </pre>
  *
- * on row-major arrays with leading dimensions, as EJML stores them. The structure is the classic one
- * (Goto; BLIS): the k dimension is cut into blocks of {@value #KC}, op(B) is packed for each block into
- * panels {@value #NR} columns wide, op(A) into panels {@value #MR} rows tall, and a register-blocked
- * micro-kernel keeps an {@value #MR} × {@value #NR} block of C in vector registers while it streams
- * both panels. Packing also absorbs the transposes, so one micro-kernel serves all four cases.
+ * on row-major arrays with offsets and leading dimensions, as EJML stores them (a sub-matrix, such as one
+ * attention head's columns, is addressed in place). The structure is the classic one (Goto; BLIS): the k
+ * dimension is cut into blocks of {@value #KC} and n into blocks of {@value #NC}; op(B) is packed for each
+ * block into panels {@link #NR} columns wide, op(A) into panels {@link #MR} rows tall, and a register-blocked
+ * micro-kernel keeps an {@link #MR} × {@link #NR} block of C in vector registers while it streams both
+ * panels. Packing also absorbs the transposes, so one micro-kernel serves all four cases.
  * {@link #reference} is the plain triple loop every result is checked against.
+ *
+ * <p>β = 0 means C is not read (as in BLAS): NaN or garbage in C does not leak into the result.
  */
 public final class GemmF {
 
     public static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
-    public static final int L = S.length();           // lanes: 16 floats with AVX-512
+    public static final int L = S.length();           // lanes: 8 floats with AVX2, 16 with AVX-512
     public static final int MR = 4;                   // rows of the micro-tile
-    public static final int NR = 3 * L;               // columns of the micro-tile: three vectors
+    public static final int NR = 2 * L;               // columns of the micro-tile: two vectors
     public static final int KC = 256;                 // depth of a packed block
-    static final int MC = 96;                  // rows of A packed at a time (a multiple of MR)
+    public static final int NC = 3072;                // columns of op(B) packed at a time
+    static final int MC = 96;                         // rows of A packed at a time (a multiple of MR)
 
     private static final int THREADS = Runtime.getRuntime().availableProcessors();
     private static final ExecutorService POOL = Executors.newFixedThreadPool(THREADS, r -> {
@@ -41,6 +45,10 @@ public final class GemmF {
         t.setDaemon(true);
         return t;
     });
+
+    /** Packing buffers, one set per thread, grown on demand: no allocation per call. */
+    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(
+            () -> new float[][] {new float[MC * KC], new float[0], new float[MR * NR]});
 
     private GemmF() {
     }
@@ -64,55 +72,116 @@ public final class GemmF {
         }
     }
 
-    /** Single-threaded GEMM over all rows of C. */
+    /** Single-threaded GEMM on whole arrays. */
     public static void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
                             float[] a, int lda, float[] b, int ldb, float beta, float[] c, int ldc) {
-        rows(transA, transB, 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        gemm(transA, transB, m, n, k, alpha, a, 0, lda, b, 0, ldb, beta, c, 0, ldc);
     }
 
-    /** GEMM with the rows of C split across the fixed pool (small products run on the calling thread). */
+    /** Single-threaded GEMM on sub-matrices: op(A) starts at {@code a[aOff]}, op(B) at {@code b[bOff]}, C at {@code c[cOff]}. */
+    public static void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                            float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                            float beta, float[] c, int cOff, int ldc) {
+        block(transA, transB, 0, m, 0, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+    }
+
+    /**
+     * GEMM split across the fixed pool: by rows of C, or by columns when C is wider than tall (the MLM
+     * decoder, 307 × 8192), so that each thread packs only its own share of the larger operand. The calling
+     * thread computes one share itself; small products run on it alone.
+     */
     public static void parallel(boolean transA, boolean transB, int m, int n, int k, float alpha,
                                 float[] a, int lda, float[] b, int ldb, float beta, float[] c, int ldc) {
-        if (THREADS == 1 || (long) m * n * k < 1L << 20 || m < 2 * MR) {
+        boolean byColumns = n > m;
+        int extent = byColumns ? n : m, unit = byColumns ? NR : MR;
+        if (THREADS == 1 || (long) m * n * k < 1L << 20 || extent < 2 * unit) {
             gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
             return;
         }
-        int chunk = ((m + THREADS - 1) / THREADS + MR - 1) / MR * MR;
-        List<Future<?>> futures = new ArrayList<>();
-        for (int start = 0; start < m; start += chunk) {
-            int from = start, to = Math.min(m, start + chunk);
-            futures.add(POOL.submit(() -> rows(transA, transB, from, to, n, k, alpha, a, lda, b, ldb, beta, c, ldc)));
+        int chunk = ((extent + THREADS - 1) / THREADS + unit - 1) / unit * unit;
+        List<Runnable> shares = new ArrayList<>();
+        for (int start = 0; start < extent; start += chunk) {
+            int from = start, to = Math.min(extent, start + chunk);
+            shares.add(byColumns
+                    ? () -> block(transA, transB, 0, m, from, to, k, alpha, a, 0, lda, b, 0, ldb, beta, c, 0, ldc)
+                    : () -> block(transA, transB, from, to, 0, n, k, alpha, a, 0, lda, b, 0, ldb, beta, c, 0, ldc));
         }
-        Gemm.awaitAll(futures);
+        runAll(shares);
     }
 
-    /** Rows [from, to) of C. */
-    // tag::blocking[]
-    private static void rows(boolean transA, boolean transB, int from, int to, int n, int k, float alpha,
-                             float[] a, int lda, float[] b, int ldb, float beta, float[] c, int ldc) {
-        // β first, so that every k block below can simply accumulate
-        for (int i = from; i < to; i++) {
-            for (int j = 0; j < n; j++) {
-                c[i * ldc + j] = beta == 0 ? 0 : beta * c[i * ldc + j];
-            }
+    /**
+     * Many small products of one shape at once (the attention heads):
+     * C_i = α·op(A_i)·op(B_i) + β·C_i, where A_i starts at {@code a[aOff[i]]} (and so on), all with the same
+     * leading dimensions. The products are split across the pool, each computed single-threaded.
+     */
+    public static void batched(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                               float[] a, int[] aOff, int lda, float[] b, int[] bOff, int ldb,
+                               float beta, float[] c, int[] cOff, int ldc) {
+        int count = aOff.length;
+        if (bOff.length != count || cOff.length != count) {
+            throw new IllegalArgumentException("batched: " + count + ", " + bOff.length + " and " + cOff.length + " offsets");
         }
-        if (k == 0 || n == 0 || alpha == 0) {
+        int per = (count + THREADS - 1) / THREADS;
+        List<Runnable> shares = new ArrayList<>();
+        for (int start = 0; start < count; start += Math.max(per, 1)) {
+            int from = start, to = Math.min(count, start + per);
+            shares.add(() -> {
+                for (int i = from; i < to; i++) {
+                    block(transA, transB, 0, m, 0, n, k, alpha, a, aOff[i], lda, b, bOff[i], ldb, beta, c, cOff[i], ldc);
+                }
+            });
+        }
+        runAll(shares);
+    }
+
+    /** Runs the shares, all but the last on the pool and the last on the calling thread; rethrows a failure. */
+    static void runAll(List<Runnable> shares) {
+        if (shares.isEmpty()) {
             return;
         }
-        int nPanels = (n + NR - 1) / NR;
-        float[] packedB = new float[nPanels * NR * Math.min(KC, k)];
-        float[] packedA = new float[MC * Math.min(KC, k)];
-        float[] tile = new float[MR * NR];
-        for (int p0 = 0; p0 < k; p0 += KC) {
-            int kc = Math.min(KC, k - p0);
-            packB(transB, b, ldb, p0, kc, n, packedB);                  // op(B)[p0:p0+kc, :] in NR-wide panels
-            for (int i0 = from; i0 < to; i0 += MC) {
-                int mc = Math.min(MC, to - i0);
-                packA(transA, a, lda, i0, mc, p0, kc, alpha, packedA);   // α·op(A)[i0:i0+mc, p0:p0+kc] in MR-tall panels
-                for (int jp = 0; jp < nPanels; jp++) {
-                    for (int ip = 0; ip < mc; ip += MR) {
-                        micro(packedA, ip * kc, packedB, jp * NR * kc, kc, tile);
-                        store(tile, c, ldc, i0 + ip, Math.min(MR, mc - ip), jp * NR, Math.min(NR, n - jp * NR));
+        List<Future<?>> futures = new ArrayList<>();
+        for (int i = 0; i < shares.size() - 1; i++) {
+            futures.add(POOL.submit(shares.get(i)));
+        }
+        shares.get(shares.size() - 1).run();
+        for (Future<?> f : futures) {
+            try {
+                f.get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            } catch (java.util.concurrent.ExecutionException e) {
+                throw new IllegalStateException(e.getCause());
+            }
+        }
+    }
+
+    /** Rows [i0, i1) and columns [j0, j1) of C. */
+    // tag::blocking[]
+    private static void block(boolean transA, boolean transB, int i0, int i1, int j0, int j1, int k, float alpha,
+                              float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                              float beta, float[] c, int cOff, int ldc) {
+        if (k == 0 || alpha == 0) {
+            scale(beta, c, cOff, ldc, i0, i1, j0, j1);                  // nothing to add: C = β·C
+            return;
+        }
+        float[][] scratch = SCRATCH.get();
+        float[] packedA = scratch[0], tile = scratch[2];
+        for (int jc = j0; jc < j1; jc += NC) {
+            int nc = Math.min(NC, j1 - jc), panels = (nc + NR - 1) / NR;
+            float[] packedB = scratch[1].length >= panels * NR * KC ? scratch[1] : (scratch[1] = new float[panels * NR * KC]);
+            for (int p0 = 0; p0 < k; p0 += KC) {
+                int kc = Math.min(KC, k - p0);
+                float betaHere = p0 == 0 ? beta : 1;                       // later k blocks accumulate
+                packB(transB, b, bOff, ldb, p0, kc, jc, nc, packedB);       // op(B)[p0:p0+kc, jc:jc+nc] in NR-wide panels
+                for (int ic = i0; ic < i1; ic += MC) {
+                    int mc = Math.min(MC, i1 - ic);
+                    packA(transA, a, aOff, lda, ic, mc, p0, kc, alpha, packedA); // α·op(A)[ic:ic+mc, p0:p0+kc], MR-tall panels
+                    for (int jr = 0; jr < nc; jr += NR) {                   // one NR-wide panel of B stays in L1 …
+                        for (int ir = 0; ir < mc; ir += MR) {               // … while the MR-tall panels of A stream past
+                            micro(packedA, ir * kc, packedB, jr * kc, kc, c, cOff + (ic + ir) * ldc + jc + jr, ldc,
+                                    Math.min(MR, mc - ir), Math.min(NR, nc - jr), betaHere, tile);
+                        }
                     }
                 }
             }
@@ -120,73 +189,118 @@ public final class GemmF {
     }
     // end::blocking[]
 
-    /** Packs op(B) rows p0…p0+kc−1 into panels of NR columns, row by row, zero-padded at the right edge. */
-    private static void packB(boolean transB, float[] b, int ldb, int p0, int kc, int n, float[] out) {
-        int nPanels = (n + NR - 1) / NR;
-        for (int jp = 0; jp < nPanels; jp++) {
-            int base = jp * NR * kc, j0 = jp * NR, w = Math.min(NR, n - j0);
-            for (int p = 0; p < kc; p++) {
-                int o = base + p * NR;
-                if (!transB) {
-                    System.arraycopy(b, (p0 + p) * ldb + j0, out, o, w);
-                } else {
-                    for (int j = 0; j < w; j++) {
-                        out[o + j] = b[(j0 + j) * ldb + p0 + p];
-                    }
+    /** C = β·C on a block (β = 0 writes zeros without reading C). */
+    private static void scale(float beta, float[] c, int cOff, int ldc, int i0, int i1, int j0, int j1) {
+        for (int i = i0; i < i1; i++) {
+            for (int j = j0; j < j1; j++) {
+                int o = cOff + i * ldc + j;
+                c[o] = beta == 0 ? 0 : beta * c[o];
+            }
+        }
+    }
+
+    /** Packs op(B) rows p0…p0+kc−1, columns j0…j0+nc−1, into panels of NR columns, row by row, zero-padded at the right. */
+    private static void packB(boolean transB, float[] b, int bOff, int ldb, int p0, int kc, int j0, int nc, float[] out) {
+        for (int jr = 0; jr < nc; jr += NR) {
+            int base = jr * kc, w = Math.min(NR, nc - jr);
+            if (!transB) {
+                for (int p = 0; p < kc; p++) {
+                    int o = base + p * NR, from = bOff + (p0 + p) * ldb + j0 + jr;
+                    System.arraycopy(b, from, out, o, w);
+                    java.util.Arrays.fill(out, o + w, o + NR, 0);
                 }
-                for (int j = w; j < NR; j++) {
-                    out[o + j] = 0;
+            } else {
+                for (int j = 0; j < NR; j++) {                              // op(B)[p, j] = B[j, p]: read rows of B
+                    int from = bOff + (j0 + jr + j) * ldb + p0;
+                    for (int p = 0; p < kc; p++) {
+                        out[base + p * NR + j] = j < w ? b[from + p] : 0;
+                    }
                 }
             }
         }
     }
 
     /** Packs α·op(A) rows i0…i0+mc−1, columns p0…p0+kc−1, into panels of MR rows stored column by column. */
-    private static void packA(boolean transA, float[] a, int lda, int i0, int mc, int p0, int kc, float alpha, float[] out) {
-        for (int ip = 0; ip < mc; ip += MR) {
-            int base = ip * kc, h = Math.min(MR, mc - ip);
-            for (int p = 0; p < kc; p++) {
-                int o = base + p * MR;
-                for (int r = 0; r < MR; r++) {
-                    out[o + r] = r < h ? alpha * (transA ? a[(p0 + p) * lda + i0 + ip + r] : a[(i0 + ip + r) * lda + p0 + p]) : 0;
+    private static void packA(boolean transA, float[] a, int aOff, int lda, int i0, int mc, int p0, int kc, float alpha,
+                              float[] out) {
+        for (int ir = 0; ir < mc; ir += MR) {
+            int base = ir * kc, h = Math.min(MR, mc - ir);
+            for (int r = 0; r < MR; r++) {
+                if (r >= h) {
+                    for (int p = 0; p < kc; p++) {
+                        out[base + p * MR + r] = 0;
+                    }
+                } else if (transA) {                                        // op(A)[i, p] = A[p, i]
+                    int from = aOff + p0 * lda + i0 + ir + r;
+                    for (int p = 0; p < kc; p++) {
+                        out[base + p * MR + r] = alpha * a[from + p * lda];
+                    }
+                } else {
+                    int from = aOff + (i0 + ir + r) * lda + p0;
+                    for (int p = 0; p < kc; p++) {
+                        out[base + p * MR + r] = alpha * a[from + p];
+                    }
                 }
             }
         }
     }
 
-    /** The micro-kernel: an MR × NR tile of products accumulated in twelve vector registers. */
+    /**
+     * The micro-kernel: an MR × NR tile of products accumulated in eight vector registers, then written to
+     * C as C = acc + β·C. Eight accumulators keep both FMA units busy through the FMA latency (two per
+     * cycle, four cycles each); with two vectors of B and one broadcast of A they use eleven registers.
+     * Measured on AVX2 (sixteen registers), tiles that need fifteen (6 × 2 vectors, 4 × 3) run at half the
+     * speed: the JIT spills accumulators to memory on every step.
+     */
     // tag::micro[]
-    private static void micro(float[] pa, int aOff, float[] pb, int bOff, int kc, float[] tile) {
-        FloatVector c00 = FloatVector.zero(S), c01 = c00, c02 = c00, c10 = c00, c11 = c00, c12 = c00;
-        FloatVector c20 = c00, c21 = c00, c22 = c00, c30 = c00, c31 = c00, c32 = c00;
+    private static void micro(float[] pa, int aOff, float[] pb, int bOff, int kc,
+                              float[] c, int cOff, int ldc, int h, int w, float beta, float[] tile) {
+        FloatVector c00 = FloatVector.zero(S), c01 = c00, c10 = c00, c11 = c00;
+        FloatVector c20 = c00, c21 = c00, c30 = c00, c31 = c00;
         for (int p = 0; p < kc; p++) {
             int bo = bOff + p * NR, ao = aOff + p * MR;
-            FloatVector b0 = FloatVector.fromArray(S, pb, bo);
+            FloatVector b0 = FloatVector.fromArray(S, pb, bo);         // op(B)[p, j…j+2L)
             FloatVector b1 = FloatVector.fromArray(S, pb, bo + L);
-            FloatVector b2 = FloatVector.fromArray(S, pb, bo + 2 * L);
-            FloatVector a0 = FloatVector.broadcast(S, pa[ao]);
-            c00 = a0.fma(b0, c00); c01 = a0.fma(b1, c01); c02 = a0.fma(b2, c02);
-            FloatVector a1 = FloatVector.broadcast(S, pa[ao + 1]);
-            c10 = a1.fma(b0, c10); c11 = a1.fma(b1, c11); c12 = a1.fma(b2, c12);
-            FloatVector a2 = FloatVector.broadcast(S, pa[ao + 2]);
-            c20 = a2.fma(b0, c20); c21 = a2.fma(b1, c21); c22 = a2.fma(b2, c22);
-            FloatVector a3 = FloatVector.broadcast(S, pa[ao + 3]);
-            c30 = a3.fma(b0, c30); c31 = a3.fma(b1, c31); c32 = a3.fma(b2, c32);
+            FloatVector a = FloatVector.broadcast(S, pa[ao]);          // op(A)[i, p], on every lane
+            c00 = a.fma(b0, c00); c01 = a.fma(b1, c01);
+            a = FloatVector.broadcast(S, pa[ao + 1]);
+            c10 = a.fma(b0, c10); c11 = a.fma(b1, c11);
+            a = FloatVector.broadcast(S, pa[ao + 2]);
+            c20 = a.fma(b0, c20); c21 = a.fma(b1, c21);
+            a = FloatVector.broadcast(S, pa[ao + 3]);
+            c30 = a.fma(b0, c30); c31 = a.fma(b1, c31);
         }
-        c00.intoArray(tile, 0); c01.intoArray(tile, L); c02.intoArray(tile, 2 * L);
-        c10.intoArray(tile, NR); c11.intoArray(tile, NR + L); c12.intoArray(tile, NR + 2 * L);
-        c20.intoArray(tile, 2 * NR); c21.intoArray(tile, 2 * NR + L); c22.intoArray(tile, 2 * NR + 2 * L);
-        c30.intoArray(tile, 3 * NR); c31.intoArray(tile, 3 * NR + L); c32.intoArray(tile, 3 * NR + 2 * L);
+        if (h == MR && w == NR) {                                        // a whole tile: straight into C
+            update(c00, c01, c, cOff, beta);
+            update(c10, c11, c, cOff + ldc, beta);
+            update(c20, c21, c, cOff + 2 * ldc, beta);
+            update(c30, c31, c, cOff + 3 * ldc, beta);
+            return;
+        }
+        c00.intoArray(tile, 0); c01.intoArray(tile, L);                  // an edge tile: through a buffer
+        c10.intoArray(tile, NR); c11.intoArray(tile, NR + L);
+        c20.intoArray(tile, 2 * NR); c21.intoArray(tile, 2 * NR + L);
+        c30.intoArray(tile, 3 * NR); c31.intoArray(tile, 3 * NR + L);
+        for (int r = 0; r < h; r++) {
+            for (int q = 0; q < w; q++) {
+                int o = cOff + r * ldc + q;
+                c[o] = tile[r * NR + q] + (beta == 0 ? 0 : beta * c[o]);
+            }
+        }
     }
     // end::micro[]
 
-    /** Adds the valid h × w part of a tile into C at (i, j). */
-    private static void store(float[] tile, float[] c, int ldc, int i, int h, int j, int w) {
-        for (int r = 0; r < h; r++) {
-            int row = (i + r) * ldc + j;
-            for (int q = 0; q < w; q++) {
-                c[row + q] += tile[r * NR + q];
-            }
+    /** One row of a tile: C[o…o+2L) = acc + β·C. */
+    private static void update(FloatVector acc0, FloatVector acc1, float[] c, int o, float beta) {
+        if (beta == 0) {
+            acc0.intoArray(c, o);
+            acc1.intoArray(c, o + L);
+        } else if (beta == 1) {
+            acc0.add(FloatVector.fromArray(S, c, o)).intoArray(c, o);
+            acc1.add(FloatVector.fromArray(S, c, o + L)).intoArray(c, o + L);
+        } else {
+            FloatVector.fromArray(S, c, o).mul(beta).add(acc0).intoArray(c, o);
+            FloatVector.fromArray(S, c, o + L).mul(beta).add(acc1).intoArray(c, o + L);
         }
     }
 }

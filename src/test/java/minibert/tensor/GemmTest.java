@@ -10,7 +10,12 @@ import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
 
 /** The Vector API GEMM against EJML's CommonOps on odd shapes, tails, empty matrices and the model's shapes. */
 class GemmTest {
@@ -61,5 +66,109 @@ class GemmTest {
                         + ": " + single.data[i] + " / " + multi.data[i] + " vs " + expected.data[i]);
             }
         }
+    }
+
+    /** Largest |x − y| over the entries, relative to the largest |y|. */
+    private static double relativeError(double[] x, double[] y) {
+        double scale = 1e-300, err = 0;
+        for (double v : y) {
+            scale = Math.max(scale, Math.abs(v));
+        }
+        for (int i = 0; i < y.length; i++) {
+            err = Math.max(err, Math.abs(x[i] - y[i]));
+        }
+        return err / scale;
+    }
+
+    @Test
+    void subMatricesAreAddressedInPlaceByOffsetAndLeadingDimension() {
+        // heads of width 5 inside rows of width 17, as the attention reads them: Q_h·K_hᵀ for head 2 of sequence 1
+        Random rnd = new Random(11);
+        int t = 7, width = 17, d = 5, head = 2, seq = 1;
+        DMatrixRMaj q = random(3 * t, width, rnd), k = random(3 * t, width, rnd);
+        int off = seq * t * width + head * d;
+        DMatrixRMaj qh = new DMatrixRMaj(t, d), kh = new DMatrixRMaj(t, d), expected = new DMatrixRMaj(t, t);
+        for (int i = 0; i < t; i++) {
+            for (int j = 0; j < d; j++) {
+                qh.set(i, j, q.data[off + i * width + j]);
+                kh.set(i, j, k.data[off + i * width + j]);
+            }
+        }
+        Products.EJML.gemm(false, true, 1, qh, kh, 0, expected);
+        double[] c = new double[3 + t * 9];                              // C at offset 3 with leading dimension 9
+        java.util.Arrays.fill(c, 42);
+        Gemm.gemm(false, true, t, t, d, 1, q.data, off, width, k.data, off, width, 0, c, 3, 9);
+        double[] got = new double[t * t];
+        for (int i = 0; i < t; i++) {
+            System.arraycopy(c, 3 + i * 9, got, i * t, t);
+            for (int j = t; j < 9 && 3 + i * 9 + j < c.length; j++) {
+                assertEquals(42, c[3 + i * 9 + j], "entry outside C was written");
+            }
+        }
+        assertEquals(42, c[0]);
+        assertTrue(relativeError(got, expected.data) <= 1e-12, "error " + relativeError(got, expected.data));
+    }
+
+    @Test
+    void batchedMatchesOneProductAtATime() {
+        Random rnd = new Random(12);
+        int count = 11, m = 7, n = 13, k = 5;
+        for (boolean ta : new boolean[] {false, true}) {
+            for (boolean tb : new boolean[] {false, true}) {
+                double[] a = new double[count * m * k], b = new double[count * k * n], c = new double[count * m * n];
+                for (int i = 0; i < a.length; i++) a[i] = rnd.nextGaussian();
+                for (int i = 0; i < b.length; i++) b[i] = rnd.nextGaussian();
+                for (int i = 0; i < c.length; i++) c[i] = rnd.nextGaussian();
+                int[] ao = new int[count], bo = new int[count], co = new int[count];
+                for (int i = 0; i < count; i++) {
+                    ao[i] = i * m * k;
+                    bo[i] = i * k * n;
+                    co[i] = (count - 1 - i) * m * n;                     // any order of outputs
+                }
+                double[] expected = c.clone(), got = c.clone();
+                int lda = ta ? m : k, ldb = tb ? k : n;
+                for (int i = 0; i < count; i++) {
+                    double[] ci = java.util.Arrays.copyOfRange(expected, co[i], co[i] + m * n);
+                    Gemm.reference(ta, tb, m, n, k, 0.5, java.util.Arrays.copyOfRange(a, ao[i], ao[i] + m * k), lda,
+                            java.util.Arrays.copyOfRange(b, bo[i], bo[i] + k * n), ldb, -2, ci, n);
+                    System.arraycopy(ci, 0, expected, co[i], m * n);
+                }
+                Gemm.batched(ta, tb, m, n, k, 0.5, a, ao, lda, b, bo, ldb, -2, got, co, n);
+                assertTrue(relativeError(got, expected) <= 1e-12, "transA=" + ta + " transB=" + tb);
+            }
+        }
+        assertThrows(IllegalArgumentException.class, () -> Gemm.batched(false, false, 1, 1, 1, 1, new double[1], new int[2],
+                1, new double[1], new int[1], 1, 0, new double[1], new int[2], 1));
+    }
+
+    @Test
+    void betaZeroDoesNotReadC() {
+        Random rnd = new Random(13);
+        int m = 9, n = 11, k = 6;
+        DMatrixRMaj a = random(m, k, rnd), b = random(k, n, rnd);
+        double[] c = new double[m * n];
+        java.util.Arrays.fill(c, Double.NaN);
+        Gemm.gemm(false, false, m, n, k, 1, a.data, k, b.data, n, 0, c, n);
+        double[] empty = c.clone();
+        java.util.Arrays.fill(empty, Double.NaN);
+        Gemm.gemm(false, false, m, n, 0, 1, a.data, k, b.data, n, 0, empty, n);   // k = 0: C = 0, not NaN
+        for (int i = 0; i < m * n; i++) {
+            assertTrue(Double.isFinite(c[i]), "entry " + i + " is " + c[i]);
+            assertEquals(0, empty[i]);
+        }
+    }
+
+    @Test
+    void wideProductsSplitByColumnsAndBlockAlongN() {
+        // n > m: the pool splits columns; n > NC: the packed B is blocked along n
+        Random rnd = new Random(14);
+        int m = 13, n = Gemm.NC + 2 * Gemm.NR + 3, k = 37;
+        DMatrixRMaj a = random(m, k, rnd), b = random(n, k, rnd), expected = random(m, n, rnd);
+        DMatrixRMaj got = expected.copy(), single = expected.copy();
+        Products.EJML.gemm(false, true, 1.25, a, b, 0.5, expected);
+        Gemm.parallel(false, true, m, n, k, 1.25, a.data, k, b.data, k, 0.5, got.data, n);
+        Gemm.gemm(false, true, m, n, k, 1.25, a.data, k, b.data, k, 0.5, single.data, n);
+        assertTrue(relativeError(got.data, expected.data) <= 1e-12);
+        assertArrayEquals(single.data, got.data, "threads change the order of no sum");
     }
 }
