@@ -34,6 +34,7 @@ public final class Twin {
 
     // ---------------------------------------------------------------- the rules, all in one place
 
+    // tag::rules[]
     /** The double sources that have a twin: files, or a directory (every {@code .java} file in it). */
     static final List<String> SOURCES = List.of(
             "minibert/tensor/Erf.java",
@@ -92,6 +93,7 @@ public final class Twin {
      * ({@code DGrowArray}, {@code NormOps_DDRM}) or a 64-bit suffix ({@code _F64}).
      */
     static final Pattern LEFTOVER = Pattern.compile("(?i:.*double.*)|D[A-Z][a-z]\\w*|\\w*_D[A-Z]{3}\\w*|\\w*[DF]64\\w*");
+    // end::rules[]
 
     // ---------------------------------------------------------------- the build entry point
 
