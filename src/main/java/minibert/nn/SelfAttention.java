@@ -34,7 +34,9 @@ public final class SelfAttention {
     private DMatrixRMaj q;
     private DMatrixRMaj k;
     private DMatrixRMaj v;
-    private DMatrixRMaj[] probs;     // P per (b, head): [T, T]
+    private DMatrixRMaj probs;       // P for every sequence and head: [B·A·T, T] = [B, A, T, T]
+    private int[] headAt;            // where head h of sequence s starts in a [B·T, H] matrix
+    private int[] scoreAt;           // where its [T, T] block starts in probs
 
     /** @param prefix e.g. {@code bert.encoder.layer.0.attention} */
     public SelfAttention(String prefix, int hidden, int heads) {
@@ -70,9 +72,11 @@ public final class SelfAttention {
         return q;
     }
 
-    /** The attention weights of the last forward pass, for sequence {@code b} and head {@code h}: [T, T]. */
+    /** A copy of the attention weights of the last forward pass, for sequence {@code b} and head {@code h}: [T, T]. */
     public DMatrixRMaj probabilities(int b, int h) {
-        return probs[b * heads + h];
+        DMatrixRMaj p = new DMatrixRMaj(length, length);
+        System.arraycopy(probs.data, scoreAt[b * heads + h], p.data, 0, length * length);
+        return p;
     }
 
     /**
@@ -88,34 +92,26 @@ public final class SelfAttention {
         Shapes.require(name, "input", x, b * t, hidden);
         batch = b;
         length = t;
-        q = query.forward(x);                                   // [B·T, H]
+        q = query.forward(x);                                   // [B·T, H]: head h of sequence s is a [T, d] block
         k = key.forward(x);                                     // [B·T, H]
         v = value.forward(x);                                   // [B·T, H]
-        DMatrixRMaj context = new DMatrixRMaj(b * t, hidden);   // [B·T, H]
-        probs = new DMatrixRMaj[b * heads];
-        double scale = 1 / Math.sqrt(d);
-        DMatrixRMaj qh = new DMatrixRMaj(t, d), kh = new DMatrixRMaj(t, d), vh = new DMatrixRMaj(t, d);
-        DMatrixRMaj ch = new DMatrixRMaj(t, d);
+        offsets(b, t, hidden, d);
+        probs = new DMatrixRMaj(b * heads * t, t);              // [B, A, T, T]
+        // S = Q·Kᵀ/√d for every sequence and head, each head read in place from Q and K
+        Products.batched(false, true, t, t, d, 1 / Math.sqrt(d), q, headAt, hidden, k, headAt, hidden, 0, probs, scoreAt, t);
         for (int s = 0; s < b; s++) {
-            for (int h = 0; h < heads; h++) {
-                slice(q, s, h, t, d, qh);                       // [T, d]
-                slice(k, s, h, t, d, kh);
-                slice(v, s, h, t, d, vh);
-                DMatrixRMaj scores = new DMatrixRMaj(t, t);     // [T, T]
-                Products.multTransB(qh, kh, scores);            // Q·Kᵀ
-                for (int i = 0; i < t; i++) {
-                    for (int j = 0; j < t; j++) {
-                        // The mask is added to the scores BEFORE the softmax: exp(−10000) underflows to 0,
-                        // so a padded key gets no weight, and every row still sums to 1.
-                        scores.data[i * t + j] = scores.data[i * t + j] * scale + (mask[s * t + j] == 1 ? 0 : MASKED);
-                    }
+            for (int row = s * heads * t; row < (s + 1) * heads * t; row++) {
+                for (int j = 0; j < t; j++) {
+                    // The mask is added to the scores BEFORE the softmax: exp(−10000) underflows to 0,
+                    // so a padded key gets no weight, and every row still sums to 1.
+                    probs.data[row * t + j] += mask[s * t + j] == 1 ? 0 : MASKED;
                 }
-                Softmax.rows(scores);                           // P, in place
-                probs[s * heads + h] = scores;
-                Products.mult(scores, vh, ch);                  // P·V [T, d]
-                unslice(ch, s, h, t, d, context);
             }
         }
+        Softmax.rows(probs);                                    // P, in place
+        DMatrixRMaj context = new DMatrixRMaj(b * t, hidden);   // [B·T, H]
+        // C = P·V, each head's context written into its own columns
+        Products.batched(false, false, t, d, t, 1, probs, scoreAt, t, v, headAt, hidden, 0, context, headAt, hidden);
         return output.forward(context);                         // [B·T, H]
     }
     // end::forward[]
@@ -125,32 +121,18 @@ public final class SelfAttention {
     public DMatrixRMaj backward(DMatrixRMaj dy) {
         int hidden = query.in(), d = hidden / heads, t = length;
         DMatrixRMaj dContext = output.backward(dy);            // [B·T, H]
+        DMatrixRMaj dP = new DMatrixRMaj(probs.numRows, t);    // [B, A, T, T]
         DMatrixRMaj dq = new DMatrixRMaj(batch * t, hidden), dk = new DMatrixRMaj(batch * t, hidden);
         DMatrixRMaj dv = new DMatrixRMaj(batch * t, hidden);
+        // C = P·V:  dP = dC·Vᵀ,  dV = Pᵀ·dC
+        Products.batched(false, true, t, t, d, 1, dContext, headAt, hidden, v, headAt, hidden, 0, dP, scoreAt, t);
+        Products.batched(true, false, t, d, t, 1, probs, scoreAt, t, dContext, headAt, hidden, 0, dv, headAt, hidden);
+        // P = softmax(S), row by row:  dS = P ⊙ (dP − rowsum(dP ⊙ P))
+        DMatrixRMaj dS = Softmax.backwardRows(probs, dP);
+        // S = Q·Kᵀ/√d + M (M is constant):  dQ = dS·K/√d,  dK = dSᵀ·Q/√d
         double scale = 1 / Math.sqrt(d);
-        DMatrixRMaj qh = new DMatrixRMaj(t, d), kh = new DMatrixRMaj(t, d), vh = new DMatrixRMaj(t, d);
-        DMatrixRMaj dch = new DMatrixRMaj(t, d), dqh = new DMatrixRMaj(t, d), dkh = new DMatrixRMaj(t, d);
-        DMatrixRMaj dvh = new DMatrixRMaj(t, d), dP = new DMatrixRMaj(t, t);
-        for (int s = 0; s < batch; s++) {
-            for (int h = 0; h < heads; h++) {
-                DMatrixRMaj p = probs[s * heads + h];
-                slice(q, s, h, t, d, qh);
-                slice(k, s, h, t, d, kh);
-                slice(v, s, h, t, d, vh);
-                slice(dContext, s, h, t, d, dch);
-                // C = P·V:  dP = dC·Vᵀ,  dV = Pᵀ·dC
-                Products.multTransB(dch, vh, dP);
-                Products.multTransA(p, dch, dvh);
-                // P = softmax(S), row by row:  dS = P ⊙ (dP − rowsum(dP ⊙ P))
-                DMatrixRMaj dS = Softmax.backwardRows(p, dP);
-                // S = Q·Kᵀ/√d + M (M is constant):  dQ = dS·K/√d,  dK = dSᵀ·Q/√d
-                Products.mult(dS, kh, dqh);
-                Products.multTransA(dS, qh, dkh);
-                addScaled(dqh, scale, s, h, t, d, dq);
-                addScaled(dkh, scale, s, h, t, d, dk);
-                addScaled(dvh, 1, s, h, t, d, dv);
-            }
-        }
+        Products.batched(false, false, t, d, t, scale, dS, scoreAt, t, k, headAt, hidden, 0, dq, headAt, hidden);
+        Products.batched(true, false, t, d, t, scale, dS, scoreAt, t, q, headAt, hidden, 0, dk, headAt, hidden);
         DMatrixRMaj dx = query.backward(dq);
         add(dx, key.backward(dk));
         add(dx, value.backward(dv));
@@ -158,24 +140,14 @@ public final class SelfAttention {
     }
     // end::backward[]
 
-    /** Copies head h of sequence s, rows s·T … s·T+T−1 and columns h·d … h·d+d−1, into out [T, d]. */
-    private static void slice(DMatrixRMaj m, int s, int h, int t, int d, DMatrixRMaj out) {
-        for (int i = 0; i < t; i++) {
-            System.arraycopy(m.data, (s * t + i) * m.numCols + h * d, out.data, i * d, d);
-        }
-    }
-
-    private static void unslice(DMatrixRMaj in, int s, int h, int t, int d, DMatrixRMaj m) {
-        for (int i = 0; i < t; i++) {
-            System.arraycopy(in.data, i * d, m.data, (s * t + i) * m.numCols + h * d, d);
-        }
-    }
-
-    private static void addScaled(DMatrixRMaj in, double scale, int s, int h, int t, int d, DMatrixRMaj m) {
-        for (int i = 0; i < t; i++) {
-            int base = (s * t + i) * m.numCols + h * d;
-            for (int j = 0; j < d; j++) {
-                m.data[base + j] += scale * in.data[i * d + j];
+    /** Where head h of sequence s starts: at row s·T, column h·d of [B·T, H], and at row (s·A + h)·T of [B·A·T, T]. */
+    private void offsets(int b, int t, int hidden, int d) {
+        headAt = new int[b * heads];
+        scoreAt = new int[b * heads];
+        for (int s = 0; s < b; s++) {
+            for (int h = 0; h < heads; h++) {
+                headAt[s * heads + h] = s * t * hidden + h * d;
+                scoreAt[s * heads + h] = (s * heads + h) * t * t;
             }
         }
     }

@@ -5,9 +5,6 @@ import jdk.incubator.vector.VectorSpecies;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 
 /**
  * Single-precision GEMM: the mechanical float twin of {@link Gemm} (the same code with {@code float} for
@@ -39,13 +36,6 @@ public final class GemmF {
     public static final int NC = 3072;                // columns of op(B) packed at a time
     static final int MC = 96;                         // rows of A packed at a time (a multiple of MR)
 
-    private static final int THREADS = Runtime.getRuntime().availableProcessors();
-    private static final ExecutorService POOL = Executors.newFixedThreadPool(THREADS, r -> {
-        Thread t = new Thread(r, "minibert-gemmf");
-        t.setDaemon(true);
-        return t;
-    });
-
     /** Packing buffers, one set per thread, grown on demand: no allocation per call. */
     private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(
             () -> new float[][] {new float[MC * KC], new float[0], new float[MR * NR]});
@@ -53,9 +43,9 @@ public final class GemmF {
     private GemmF() {
     }
 
-    /** The number of threads {@link #parallel} uses. */
+    /** The number of threads {@link #parallel} uses: those of the shared {@link Pool}. */
     public static int threads() {
-        return THREADS;
+        return Pool.threads();
     }
 
     /** The triple loop: c_ij = α Σ_p op(a)_ip op(b)_pj + β c_ij. */
@@ -94,11 +84,15 @@ public final class GemmF {
                                 float[] a, int lda, float[] b, int ldb, float beta, float[] c, int ldc) {
         boolean byColumns = n > m;
         int extent = byColumns ? n : m, unit = byColumns ? NR : MR;
-        if (THREADS == 1 || (long) m * n * k < 1L << 20 || extent < 2 * unit) {
+        if (Pool.threads() == 1 || (long) m * n * k < 1L << 20 || (extent < 2 * unit && k < 2 * KC)) {
             gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
             return;
         }
-        int chunk = ((extent + THREADS - 1) / THREADS + unit - 1) / unit * unit;
+        if (k >= 4 * Math.max(m, n)) {
+            byDepth(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            return;
+        }
+        int chunk = ((extent + Pool.threads() - 1) / Pool.threads() + unit - 1) / unit * unit;
         List<Runnable> shares = new ArrayList<>();
         for (int start = 0; start < extent; start += chunk) {
             int from = start, to = Math.min(extent, start + chunk);
@@ -106,7 +100,37 @@ public final class GemmF {
                     ? () -> block(transA, transB, 0, m, from, to, k, alpha, a, 0, lda, b, 0, ldb, beta, c, 0, ldc)
                     : () -> block(transA, transB, from, to, 0, n, k, alpha, a, 0, lda, b, 0, ldb, beta, c, 0, ldc));
         }
-        runAll(shares);
+        Pool.runAll(shares);
+    }
+
+    /**
+     * A small C from a long sum (the weight gradients, 192 × 192 over k = B·T = 2048): k is split instead, so
+     * that no thread packs what another packs too. The first share accumulates into C; each other share
+     * writes its partial product to a buffer, added to C afterwards in a fixed order (deterministic for a
+     * given number of threads).
+     */
+    private static void byDepth(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                                float[] a, int lda, float[] b, int ldb, float beta, float[] c, int ldc) {
+        int threads = Pool.threads(), chunk = ((k + threads - 1) / threads + KC - 1) / KC * KC;
+        int shares = (k + chunk - 1) / chunk;
+        float[] partial = new float[(shares - 1) * m * n];            // [shares − 1, m, n]
+        List<Runnable> work = new ArrayList<>();
+        for (int s = 0; s < shares; s++) {
+            int p0 = s * chunk, kc = Math.min(chunk, k - p0), share = s;
+            int aOff = transA ? p0 * lda : p0, bOff = transB ? p0 : p0 * ldb;   // op(A)[:, p0…], op(B)[p0…, :]
+            work.add(share == 0
+                    ? () -> block(transA, transB, 0, m, 0, n, kc, alpha, a, aOff, lda, b, bOff, ldb, beta, c, 0, ldc)
+                    : () -> block(transA, transB, 0, m, 0, n, kc, alpha, a, aOff, lda, b, bOff, ldb, 0, partial,
+                            (share - 1) * m * n, n));
+        }
+        Pool.runAll(work);
+        for (int s = 1; s < shares; s++) {
+            for (int i = 0; i < m; i++) {
+                for (int j = 0; j < n; j++) {
+                    c[i * ldc + j] += partial[(s - 1) * m * n + i * n + j];
+                }
+            }
+        }
     }
 
     /**
@@ -121,7 +145,7 @@ public final class GemmF {
         if (bOff.length != count || cOff.length != count) {
             throw new IllegalArgumentException("batched: " + count + ", " + bOff.length + " and " + cOff.length + " offsets");
         }
-        int per = (count + THREADS - 1) / THREADS;
+        int per = (count + Pool.threads() - 1) / Pool.threads();
         List<Runnable> shares = new ArrayList<>();
         for (int start = 0; start < count; start += Math.max(per, 1)) {
             int from = start, to = Math.min(count, start + per);
@@ -131,29 +155,7 @@ public final class GemmF {
                 }
             });
         }
-        runAll(shares);
-    }
-
-    /** Runs the shares, all but the last on the pool and the last on the calling thread; rethrows a failure. */
-    static void runAll(List<Runnable> shares) {
-        if (shares.isEmpty()) {
-            return;
-        }
-        List<Future<?>> futures = new ArrayList<>();
-        for (int i = 0; i < shares.size() - 1; i++) {
-            futures.add(POOL.submit(shares.get(i)));
-        }
-        shares.get(shares.size() - 1).run();
-        for (Future<?> f : futures) {
-            try {
-                f.get();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException(e);
-            } catch (java.util.concurrent.ExecutionException e) {
-                throw new IllegalStateException(e.getCause());
-            }
-        }
+        Pool.runAll(shares);
     }
 
     /** Rows [i0, i1) and columns [j0, j1) of C. */
@@ -203,11 +205,18 @@ public final class GemmF {
     private static void packB(boolean transB, float[] b, int bOff, int ldb, int p0, int kc, int j0, int nc, float[] out) {
         for (int jr = 0; jr < nc; jr += NR) {
             int base = jr * kc, w = Math.min(NR, nc - jr);
-            if (!transB) {
+            if (!transB && w == NR) {                                    // a whole panel row is two vectors
                 for (int p = 0; p < kc; p++) {
                     int o = base + p * NR, from = bOff + (p0 + p) * ldb + j0 + jr;
-                    System.arraycopy(b, from, out, o, w);
-                    java.util.Arrays.fill(out, o + w, o + NR, 0);
+                    FloatVector.fromArray(S, b, from).intoArray(out, o);
+                    FloatVector.fromArray(S, b, from + L).intoArray(out, o + L);
+                }
+            } else if (!transB) {
+                for (int p = 0; p < kc; p++) {
+                    int o = base + p * NR, from = bOff + (p0 + p) * ldb + j0 + jr;
+                    for (int j = 0; j < NR; j++) {
+                        out[o + j] = j < w ? b[from + j] : 0;
+                    }
                 }
             } else {
                 for (int j = 0; j < NR; j++) {                              // op(B)[p, j] = B[j, p]: read rows of B
@@ -225,15 +234,19 @@ public final class GemmF {
                               float[] out) {
         for (int ir = 0; ir < mc; ir += MR) {
             int base = ir * kc, h = Math.min(MR, mc - ir);
+            if (transA) {                                                   // op(A)[i, p] = A[p, i]: MR neighbours in a row of A
+                for (int p = 0; p < kc; p++) {
+                    int from = aOff + (p0 + p) * lda + i0 + ir, o = base + p * MR;
+                    for (int r = 0; r < MR; r++) {
+                        out[o + r] = r < h ? alpha * a[from + r] : 0;
+                    }
+                }
+                continue;
+            }
             for (int r = 0; r < MR; r++) {
                 if (r >= h) {
                     for (int p = 0; p < kc; p++) {
                         out[base + p * MR + r] = 0;
-                    }
-                } else if (transA) {                                        // op(A)[i, p] = A[p, i]
-                    int from = aOff + p0 * lda + i0 + ir + r;
-                    for (int p = 0; p < kc; p++) {
-                        out[base + p * MR + r] = alpha * a[from + p * lda];
                     }
                 } else {
                     int from = aOff + (i0 + ir + r) * lda + p0;

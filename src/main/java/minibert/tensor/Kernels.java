@@ -19,6 +19,8 @@ public final class Kernels {
     private static final double SQRT_2_OVER_PI = 0.7978845608028654;
     private static final double TWO_OVER_SQRT_PI = 1.1283791670955126;
     private static final double ONE_OVER_SQRT_PI = 0.5641895835477563;
+    /** The work of one GELU element in units of a plain element-wise operation (the erf series dominates). */
+    private static final int GELU_COST = 16;
     /** Terms of the erf series that make every |x| &lt; 3 converge to double precision. */
     private static final int SERIES_TERMS = 64;
 
@@ -54,25 +56,33 @@ public final class Kernels {
         return magnitude.blend(magnitude.neg(), x.compare(VectorOperators.LT, 0.0));   // erf is odd
     }
 
-    /** y = gelu(x), exact (erf) or tanh form. */
+    /** y = gelu(x), exact (erf) or tanh form; split across the {@link Pool}. */
     public static void gelu(double[] x, double[] y, int n, boolean tanh) {
-        int i = 0;
-        for (; i <= n - L; i += L) {
+        Pool.forRanges(n, L, GELU_COST, (from, to) -> gelu(x, y, from, to, tanh));
+    }
+
+    private static void gelu(double[] x, double[] y, int from, int to, boolean tanh) {
+        int i = from;
+        for (; i <= to - L; i += L) {
             DoubleVector v = DoubleVector.fromArray(S, x, i);
             DoubleVector inner = tanh
                     ? v.add(v.mul(v).mul(v).mul(0.044715)).mul(SQRT_2_OVER_PI).lanewise(VectorOperators.TANH)
                     : erf(v.mul(SQRT_HALF));
             v.mul(0.5).mul(inner.add(1.0)).intoArray(y, i);
         }
-        for (; i < n; i++) {
+        for (; i < to; i++) {
             y[i] = geluScalar(x[i], tanh);
         }
     }
 
-    /** dx = dy · gelu'(x). */
+    /** dx = dy · gelu'(x); split across the {@link Pool}. */
     public static void geluBackward(double[] x, double[] dy, double[] dx, int n, boolean tanh) {
-        int i = 0;
-        for (; i <= n - L; i += L) {
+        Pool.forRanges(n, L, GELU_COST, (from, to) -> geluBackward(x, dy, dx, from, to, tanh));
+    }
+
+    private static void geluBackward(double[] x, double[] dy, double[] dx, int from, int to, boolean tanh) {
+        int i = from;
+        for (; i <= to - L; i += L) {
             DoubleVector v = DoubleVector.fromArray(S, x, i);
             DoubleVector d;
             if (tanh) {
@@ -86,7 +96,7 @@ public final class Kernels {
             }
             d.mul(DoubleVector.fromArray(S, dy, i)).intoArray(dx, i);
         }
-        for (; i < n; i++) {
+        for (; i < to; i++) {
             dx[i] = dy[i] * geluDerivativeScalar(x[i], tanh);
         }
     }
@@ -112,9 +122,13 @@ public final class Kernels {
 
     // ---------------------------------------------------------------- softmax
 
-    /** Row softmax in place, each row shifted by its maximum. */
+    /** Row softmax in place, each row shifted by its maximum; rows split across the {@link Pool}. */
     public static void softmaxRows(double[] s, int rows, int width) {
-        for (int r = 0; r < rows; r++) {
+        Pool.forRanges(rows, 1, width, (from, to) -> softmaxRows(s, from, to, width));
+    }
+
+    private static void softmaxRows(double[] s, int fromRow, int toRow, int width) {
+        for (int r = fromRow; r < toRow; r++) {
             int o = r * width, c = 0;
             DoubleVector vmax = DoubleVector.broadcast(S, Double.NEGATIVE_INFINITY);
             for (; c <= width - L; c += L) {
@@ -167,9 +181,13 @@ public final class Kernels {
     }
     // end::softmax-scalar[]
 
-    /** ds = p ⊙ (dp − rowsum(dp ⊙ p)). */
+    /** ds = p ⊙ (dp − rowsum(dp ⊙ p)); rows split across the {@link Pool}. */
     public static void softmaxRowsBackward(double[] p, double[] dp, double[] ds, int rows, int width) {
-        for (int r = 0; r < rows; r++) {
+        Pool.forRanges(rows, 1, width, (from, to) -> softmaxRowsBackward(p, dp, ds, from, to, width));
+    }
+
+    private static void softmaxRowsBackward(double[] p, double[] dp, double[] ds, int fromRow, int toRow, int width) {
+        for (int r = fromRow; r < toRow; r++) {
             int o = r * width, c = 0;
             DoubleVector vdot = DoubleVector.zero(S);
             for (; c <= width - L; c += L) {
@@ -241,7 +259,12 @@ public final class Kernels {
      */
     public static void layerNorm(double[] x, double[] gamma, double[] beta, double eps, double[] y, double[] xhat,
                                  double[] rstd, int rows, int width) {
-        for (int r = 0; r < rows; r++) {
+        Pool.forRanges(rows, 1, width, (from, to) -> layerNorm(x, gamma, beta, eps, y, xhat, rstd, from, to, width));
+    }
+
+    private static void layerNorm(double[] x, double[] gamma, double[] beta, double eps, double[] y, double[] xhat,
+                                  double[] rstd, int fromRow, int toRow, int width) {
+        for (int r = fromRow; r < toRow; r++) {
             int o = r * width, c = 0;
             DoubleVector vs = DoubleVector.zero(S);
             for (; c <= width - L; c += L) {

@@ -22,6 +22,10 @@ public final class Products {
 
         /** {@code c = alpha·op(a)·op(b) + beta·c}, with {@code op} the identity or the transpose. */
         void gemm(boolean transA, boolean transB, double alpha, DMatrixRMaj a, DMatrixRMaj b, double beta, DMatrixRMaj c);
+
+        /** The contract of {@link Products#batched}; the arguments are already checked. */
+        void batched(boolean transA, boolean transB, int m, int n, int k, double alpha, DMatrixRMaj a, int[] aOff, int lda,
+                     DMatrixRMaj b, int[] bOff, int ldb, double beta, DMatrixRMaj c, int[] cOff, int ldc);
     }
 
     /** The reference backend: EJML's {@code CommonOps_DDRM}. */
@@ -57,6 +61,33 @@ public final class Products {
                 CommonOps_DDRM.multAddTransB(alpha, a, b, c);
             } else {
                 CommonOps_DDRM.multAddTransAB(alpha, a, b, c);
+            }
+        }
+
+        /** One product at a time: each block is copied out, multiplied by {@link #gemm}, and copied back. */
+        @Override
+        public void batched(boolean transA, boolean transB, int m, int n, int k, double alpha, DMatrixRMaj a, int[] aOff,
+                            int lda, DMatrixRMaj b, int[] bOff, int ldb, double beta, DMatrixRMaj c, int[] cOff, int ldc) {
+            DMatrixRMaj ai = transA ? new DMatrixRMaj(k, m) : new DMatrixRMaj(m, k);
+            DMatrixRMaj bi = transB ? new DMatrixRMaj(n, k) : new DMatrixRMaj(k, n);
+            DMatrixRMaj ci = new DMatrixRMaj(m, n);
+            for (int i = 0; i < aOff.length; i++) {
+                copyBlock(a.data, aOff[i], lda, ai, true);
+                copyBlock(b.data, bOff[i], ldb, bi, true);
+                copyBlock(c.data, cOff[i], ldc, ci, true);
+                gemm(transA, transB, alpha, ai, bi, beta, ci);
+                copyBlock(c.data, cOff[i], ldc, ci, false);
+            }
+        }
+
+        /** Copies the block at {@code data[off]} with row stride {@code ld} into {@code m} (or back). */
+        private static void copyBlock(double[] data, int off, int ld, DMatrixRMaj m, boolean out) {
+            for (int r = 0; r < m.numRows; r++) {
+                if (out) {
+                    System.arraycopy(data, off + r * ld, m.data, r * m.numCols, m.numCols);
+                } else {
+                    System.arraycopy(m.data, r * m.numCols, data, off + r * ld, m.numCols);
+                }
             }
         }
     };
@@ -121,6 +152,38 @@ public final class Products {
         int kb = transB ? b.numCols : b.numRows, n = transB ? b.numRows : b.numCols;
         check(m, ka, kb, n, c, a, b, "gemm");
         backend.gemm(transA, transB, alpha, a, b, beta, c);
+    }
+
+    /**
+     * Many products of one shape on blocks addressed in place, such as the heads of the attention:
+     * {@code C_i = alpha·op(A_i)·op(B_i) + beta·C_i} for every i, where A_i is the block of {@code a} whose first
+     * entry is {@code a.data[aOff[i]]} and whose rows are {@code lda} apart (and so for B_i, C_i). op(A_i) [m, k],
+     * op(B_i) [k, n], C_i [m, n]. a, b not modified; c modified. The C blocks must not overlap each other,
+     * and c may not be a or b.
+     */
+    public static void batched(boolean transA, boolean transB, int m, int n, int k, double alpha,
+                               DMatrixRMaj a, int[] aOff, int lda, DMatrixRMaj b, int[] bOff, int ldb,
+                               double beta, DMatrixRMaj c, int[] cOff, int ldc) {
+        if (aOff.length != bOff.length || aOff.length != cOff.length) {
+            throw new IllegalArgumentException("batched: " + aOff.length + " A, " + bOff.length + " B and " + cOff.length
+                    + " C offsets");
+        }
+        if (c == a || c == b || c.data == a.data || c.data == b.data) {
+            throw new IllegalArgumentException("batched: the output aliases an input");
+        }
+        for (int i = 0; i < aOff.length; i++) {
+            checkBlock("A", a, aOff[i], lda, transA ? k : m, transA ? m : k, i);
+            checkBlock("B", b, bOff[i], ldb, transB ? n : k, transB ? k : n, i);
+            checkBlock("C", c, cOff[i], ldc, m, n, i);
+        }
+        backend.batched(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+    }
+
+    private static void checkBlock(String which, DMatrixRMaj x, int off, int ld, int rows, int cols, int i) {
+        if (off < 0 || ld < cols || (rows > 0 && cols > 0 && (long) off + (long) (rows - 1) * ld + cols > x.data.length)) {
+            throw new IllegalArgumentException("batched: block " + i + " of " + which + " ([" + rows + ", " + cols
+                    + "] at offset " + off + ", row stride " + ld + ") does not fit in " + x.data.length + " entries");
+        }
     }
 
     private static void check(int m, int ka, int kb, int n, DMatrixRMaj c, DMatrixRMaj a, DMatrixRMaj b, String op) {

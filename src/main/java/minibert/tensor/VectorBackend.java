@@ -20,4 +20,10 @@ public final class VectorBackend implements Products.Backend {
         int m = c.numRows, n = c.numCols, k = transA ? a.numRows : a.numCols;
         Gemm.parallel(transA, transB, m, n, k, alpha, a.data, a.numCols, b.data, b.numCols, beta, c.data, c.numCols);
     }
+
+    @Override
+    public void batched(boolean transA, boolean transB, int m, int n, int k, double alpha, DMatrixRMaj a, int[] aOff, int lda,
+                        DMatrixRMaj b, int[] bOff, int ldb, double beta, DMatrixRMaj c, int[] cOff, int ldc) {
+        Gemm.batched(transA, transB, m, n, k, alpha, a.data, aOff, lda, b.data, bOff, ldb, beta, c.data, cOff, ldc);
+    }
 }

@@ -171,4 +171,20 @@ class GemmTest {
         assertTrue(relativeError(got.data, expected.data) <= 1e-12);
         assertArrayEquals(single.data, got.data, "threads change the order of no sum");
     }
+
+    @Test
+    void longSumsIntoSmallOutputsSplitTheDepth() {
+        // k ≥ 4·max(m, n): the pool splits k and adds the partial products; every transpose case
+        Random rnd = new Random(15);
+        int m = 13, n = 11, k = 8000;
+        for (boolean ta : new boolean[] {false, true}) {
+            for (boolean tb : new boolean[] {false, true}) {
+                DMatrixRMaj a = ta ? random(k, m, rnd) : random(m, k, rnd), b = tb ? random(n, k, rnd) : random(k, n, rnd);
+                DMatrixRMaj expected = random(m, n, rnd), got = expected.copy();
+                Products.EJML.gemm(ta, tb, 0.75, a, b, -0.5, expected);
+                Gemm.parallel(ta, tb, m, n, k, 0.75, a.data, a.numCols, b.data, b.numCols, -0.5, got.data, n);
+                assertTrue(relativeError(got.data, expected.data) <= 1e-12, "transA=" + ta + " transB=" + tb);
+            }
+        }
+    }
 }

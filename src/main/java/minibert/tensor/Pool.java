@@ -1,0 +1,81 @@
+package minibert.tensor;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * The fixed pool of worker threads that every parallel kernel shares: created once with the JVM, never
+ * per call, one thread per available core. Work is cut into shares; all but the last run on the pool and
+ * the last on the calling thread, which would otherwise sit idle waiting.
+ */
+public final class Pool {
+
+    private static final int THREADS = Runtime.getRuntime().availableProcessors();
+    private static final ExecutorService EXECUTOR = Executors.newFixedThreadPool(THREADS, r -> {
+        Thread t = new Thread(r, "minibert-worker");
+        t.setDaemon(true);
+        return t;
+    });
+
+    /** Work below this many elements runs on the calling thread: handing it over would cost more. */
+    public static final int MIN_PARALLEL_ELEMENTS = 1 << 15;
+
+    /** A piece of work over the index range [from, to). */
+    @FunctionalInterface
+    public interface Range {
+        void run(int from, int to);
+    }
+
+    private Pool() {
+    }
+
+    /** The number of threads work is split across. */
+    public static int threads() {
+        return THREADS;
+    }
+
+    /** Runs every share and returns when all are done; the first failure is rethrown here. */
+    public static void runAll(List<Runnable> shares) {
+        if (shares.isEmpty()) {
+            return;
+        }
+        List<Future<?>> futures = new ArrayList<>(shares.size() - 1);
+        for (int i = 0; i < shares.size() - 1; i++) {
+            futures.add(EXECUTOR.submit(shares.get(i)));
+        }
+        shares.get(shares.size() - 1).run();
+        for (Future<?> f : futures) {
+            try {
+                f.get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            } catch (ExecutionException e) {
+                throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+            }
+        }
+    }
+
+    /**
+     * Splits [0, n) into one contiguous range per thread, each boundary a multiple of {@code unit} (a row,
+     * or a vector's lanes), and runs {@code body} on each. When {@code n · cost} (the elements touched) is
+     * below {@link #MIN_PARALLEL_ELEMENTS}, it runs {@code body(0, n)} on the calling thread.
+     */
+    public static void forRanges(int n, int unit, long cost, Range body) {
+        if (THREADS == 1 || (long) n * cost < MIN_PARALLEL_ELEMENTS || n < 2 * unit) {
+            body.run(0, n);
+            return;
+        }
+        int chunk = ((n + THREADS - 1) / THREADS + unit - 1) / unit * unit;
+        List<Runnable> shares = new ArrayList<>(THREADS);
+        for (int start = 0; start < n; start += chunk) {
+            int from = start, to = Math.min(n, start + chunk);
+            shares.add(() -> body.run(from, to));
+        }
+        runAll(shares);
+    }
+}

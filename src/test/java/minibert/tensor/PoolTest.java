@@ -1,0 +1,47 @@
+package minibert.tensor;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The shared pool: ranges cover every index once, on unit boundaries; a failure in any share reaches the caller. */
+class PoolTest {
+
+    @Test
+    void rangesCoverEveryIndexExactlyOnceOnUnitBoundaries() {
+        for (int n : new int[] {0, 1, 7, 13, 1000, 99_999}) {
+            for (int unit : new int[] {1, 3, 8}) {
+                AtomicIntegerArray seen = new AtomicIntegerArray(n);
+                Pool.forRanges(n, unit, 16, (from, to) -> {
+                    assertTrue(from % unit == 0, "range starts at " + from + ", not a multiple of " + unit);
+                    for (int i = from; i < to; i++) {
+                        seen.incrementAndGet(i);
+                    }
+                });
+                for (int i = 0; i < n; i++) {
+                    assertEquals(1, seen.get(i), "n=" + n + " unit=" + unit + " index " + i);
+                }
+            }
+        }
+    }
+
+    @Test
+    void aFailureInAnyShareReachesTheCaller() {
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> Pool.runAll(List.of(
+                () -> {
+                    throw new IllegalStateException("share 0 failed");
+                },
+                () -> { })));
+        assertEquals("share 0 failed", e.getMessage());
+        assertThrows(ArithmeticException.class, () -> Pool.forRanges(1 << 20, 1, 1, (from, to) -> {
+            if (to == 1 << 20) {
+                throw new ArithmeticException("last share");
+            }
+        }));
+    }
+}
