@@ -2,6 +2,7 @@ package minibert.book;
 
 import minibert.tensor.Gemm;
 import minibert.tensor.GemmBenchmark;
+import minibert.tensor.TileExperiment;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -60,6 +61,18 @@ public final class KernelResults implements ResultProducer {
                                 + fmt("%.0f", peak) + " GFLOP/s)",
                         List.of("#", "Product", "m×n×k", "EJML", "kernel, 1 thread", "kernel, " + Gemm.threads() + " threads",
                                 "1 thread, % of peak", "threads ÷ 1", "float, 1 thread", "float, % of float peak"), cells);
+        Publication tiles = results.publish("fast/tiles");
+        List<List<Object>> tileCells = new ArrayList<>();
+        for (TileExperiment.Row r : TileExperiment.run(reps)) {
+            String tile = r.rows() + "x" + r.vectors();
+            tiles.attribute("tile-" + tile + "-percent", fmt("%.0f", 100 * r.gflops() / peak))
+                    .attribute("tile-" + tile + "-registers", Integer.toString(r.registers()));
+            tileCells.add(List.of(r.rows() + " × " + r.vectors() + " vectors (" + r.rows() + " × " + r.vectors() * Gemm.L + ")",
+                    r.rows() * r.vectors(), r.registers(), fmt("%.1f", r.gflops()), fmt("%.0f%%", 100 * r.gflops() / peak)));
+        }
+        tiles.table("The micro-kernel's inner loop with four tile shapes, panels in the L1 cache (double; median of " + reps
+                        + "; FMA peak " + fmt("%.0f", peak) + " GFLOP/s)",
+                List.of("Tile of C", "Accumulators", "Vector registers needed", "GFLOP/s", "% of peak"), tileCells);
         results.publish("fast/roofline").plot("Achieved GFLOP/s against arithmetic intensity (numbers as in the table)",
                 Plot.of("flops per byte moved (log)", "GFLOP/s (log)").logX().logY()
                         .points("EJML", intensity, ejml, null)

@@ -181,8 +181,9 @@ public final class GemmF {
                     packA(transA, a, aOff, lda, ic, mc, p0, kc, alpha, packedA); // α·op(A)[ic:ic+mc, p0:p0+kc], MR-tall panels
                     for (int jr = 0; jr < nc; jr += NR) {                   // one NR-wide panel of B stays in L1 …
                         for (int ir = 0; ir < mc; ir += MR) {               // … while the MR-tall panels of A stream past
-                            micro(packedA, ir * kc, packedB, jr * kc, kc, c, cOff + (ic + ir) * ldc + jc + jr, ldc,
-                                    Math.min(MR, mc - ir), Math.min(NR, nc - jr), betaHere, tile);
+                            micro(packedA, ir * kc, packedB, jr * kc, kc, tile);
+                            store(tile, c, cOff + (ic + ir) * ldc + jc + jr, ldc, Math.min(MR, mc - ir),
+                                    Math.min(NR, nc - jr), betaHere);
                         }
                     }
                 }
@@ -259,15 +260,15 @@ public final class GemmF {
     }
 
     /**
-     * The micro-kernel: an MR × NR tile of products accumulated in eight vector registers, then written to
-     * C as C = acc + β·C. Eight accumulators keep both FMA units busy through the FMA latency (two per
-     * cycle, four cycles each); with two vectors of B and one broadcast of A they use eleven registers.
-     * Measured on AVX2 (sixteen registers), tiles that need fifteen (6 × 2 vectors, 4 × 3) run at half the
-     * speed: the JIT spills accumulators to memory on every step.
+     * The micro-kernel: an MR × NR tile of products accumulated in eight vector registers, then handed to
+     * {@link #store} through a small buffer. Eight accumulators keep both FMA units busy through the FMA
+     * latency (two per cycle, four cycles each); with two vectors of B and one broadcast of A they use eleven
+     * registers, which fits AVX2's sixteen ({@link TileExperiment} measures larger tiles, which spill). The
+     * method holds nothing but the loop: when the JIT compiled the stores to C, with their cases for β and
+     * for edge tiles, into the same method, it ran out of registers and spilled accumulators.
      */
     // tag::micro[]
-    private static void micro(float[] pa, int aOff, float[] pb, int bOff, int kc,
-                              float[] c, int cOff, int ldc, int h, int w, float beta, float[] tile) {
+    private static void micro(float[] pa, int aOff, float[] pb, int bOff, int kc, float[] tile) {
         FloatVector c00 = FloatVector.zero(S), c01 = c00, c10 = c00, c11 = c00;
         FloatVector c20 = c00, c21 = c00, c30 = c00, c31 = c00;
         for (int p = 0; p < kc; p++) {
@@ -283,17 +284,21 @@ public final class GemmF {
             a = FloatVector.broadcast(S, pa[ao + 3]);
             c30 = a.fma(b0, c30); c31 = a.fma(b1, c31);
         }
-        if (h == MR && w == NR) {                                        // a whole tile: straight into C
-            update(c00, c01, c, cOff, beta);
-            update(c10, c11, c, cOff + ldc, beta);
-            update(c20, c21, c, cOff + 2 * ldc, beta);
-            update(c30, c31, c, cOff + 3 * ldc, beta);
-            return;
-        }
-        c00.intoArray(tile, 0); c01.intoArray(tile, L);                  // an edge tile: through a buffer
+        c00.intoArray(tile, 0); c01.intoArray(tile, L);
         c10.intoArray(tile, NR); c11.intoArray(tile, NR + L);
         c20.intoArray(tile, 2 * NR); c21.intoArray(tile, 2 * NR + L);
         c30.intoArray(tile, 3 * NR); c31.intoArray(tile, 3 * NR + L);
+    }
+    // end::micro[]
+
+    /** Writes the valid h × w part of a tile to C at {@code c[cOff]}: C = tile + β·C (β = 0: C is not read). */
+    private static void store(float[] tile, float[] c, int cOff, int ldc, int h, int w, float beta) {
+        if (h == MR && w == NR) {                                        // a whole tile: two vectors a row
+            for (int r = 0; r < MR; r++) {
+                update(FloatVector.fromArray(S, tile, r * NR), FloatVector.fromArray(S, tile, r * NR + L), c, cOff + r * ldc, beta);
+            }
+            return;
+        }
         for (int r = 0; r < h; r++) {
             for (int q = 0; q < w; q++) {
                 int o = cOff + r * ldc + q;
@@ -301,7 +306,6 @@ public final class GemmF {
             }
         }
     }
-    // end::micro[]
 
     /** One row of a tile: C[o…o+2L) = acc + β·C. */
     private static void update(FloatVector acc0, FloatVector acc1, float[] c, int o, float beta) {
