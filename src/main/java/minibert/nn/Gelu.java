@@ -15,6 +15,7 @@ public final class Gelu {
 
     private final boolean tanh;
     private DMatrixRMaj input;
+    private DMatrixRMaj gate;    // erf(x/√2), or the tanh of the tanh form: kept so that backward needs no second erf
 
     /** @param activation {@code gelu} (exact) or {@code gelu_tanh} */
     public Gelu(String activation) {
@@ -28,8 +29,9 @@ public final class Gelu {
     // tag::forward[]
     public DMatrixRMaj forward(DMatrixRMaj x) {
         input = x;
+        gate = new DMatrixRMaj(x.numRows, x.numCols);
         DMatrixRMaj y = new DMatrixRMaj(x.numRows, x.numCols);
-        Kernels.gelu(x.data, y.data, x.getNumElements(), tanh);              // y = gelu(x), element-wise
+        Kernels.gelu(x.data, y.data, gate.data, x.getNumElements(), tanh);  // y = ½·x·(1 + gate), element-wise
         return y;
     }
     // end::forward[]
@@ -37,7 +39,7 @@ public final class Gelu {
     // tag::backward[]
     public DMatrixRMaj backward(DMatrixRMaj dy) {
         DMatrixRMaj dx = new DMatrixRMaj(dy.numRows, dy.numCols);
-        Kernels.geluBackward(input.data, dy.data, dx.data, dy.getNumElements(), tanh);   // dx = dy ⊙ gelu'(x)
+        Kernels.geluBackward(input.data, gate.data, dy.data, dx.data, dy.getNumElements(), tanh);   // dx = dy ⊙ gelu'(x)
         return dx;
     }
     // end::backward[]

@@ -21,6 +21,8 @@ public final class Kernels {
     private static final double ONE_OVER_SQRT_PI = 0.5641895835477563;
     /** The work of one GELU element in units of a plain element-wise operation (the erf series dominates). */
     private static final int GELU_COST = 16;
+    /** The same for its backward pass, which reuses the forward pass's gate and needs only an exp. */
+    private static final int GELU_BACKWARD_COST = 4;
     /** Terms of the erf series that make every |x| &lt; 3 converge to double precision. */
     private static final int SERIES_TERMS = 64;
 
@@ -56,41 +58,49 @@ public final class Kernels {
         return magnitude.blend(magnitude.neg(), x.compare(VectorOperators.LT, 0.0));   // erf is odd
     }
 
-    /** y = gelu(x), exact (erf) or tanh form; split across the {@link Pool}. */
-    public static void gelu(double[] x, double[] y, int n, boolean tanh) {
-        Pool.forRanges(n, L, GELU_COST, (from, to) -> gelu(x, y, from, to, tanh));
+    /**
+     * y = gelu(x) = ½·x·(1 + g), exact (g = erf(x/√2)) or tanh form (g = tanh(√(2/π)·(x + 0.044715·x³))); the
+     * gate g is written to {@code gate} for the backward pass, which then needs no second erf. Split across
+     * the {@link Pool}.
+     */
+    public static void gelu(double[] x, double[] y, double[] gate, int n, boolean tanh) {
+        Pool.forRanges(n, L, GELU_COST, (from, to) -> gelu(x, y, gate, from, to, tanh));
     }
 
-    private static void gelu(double[] x, double[] y, int from, int to, boolean tanh) {
+    private static void gelu(double[] x, double[] y, double[] gate, int from, int to, boolean tanh) {
         int i = from;
         for (; i <= to - L; i += L) {
             DoubleVector v = DoubleVector.fromArray(S, x, i);
-            DoubleVector inner = tanh
+            DoubleVector g = tanh
                     ? v.add(v.mul(v).mul(v).mul(0.044715)).mul(SQRT_2_OVER_PI).lanewise(VectorOperators.TANH)
                     : erf(v.mul(SQRT_HALF));
-            v.mul(0.5).mul(inner.add(1.0)).intoArray(y, i);
+            g.intoArray(gate, i);
+            v.mul(0.5).mul(g.add(1.0)).intoArray(y, i);
         }
         for (; i < to; i++) {
-            y[i] = geluScalar(x[i], tanh);
+            gate[i] = geluGateScalar(x[i], tanh);
+            y[i] = 0.5 * x[i] * (1 + gate[i]);
         }
     }
 
-    /** dx = dy · gelu'(x); split across the {@link Pool}. */
-    public static void geluBackward(double[] x, double[] dy, double[] dx, int n, boolean tanh) {
-        Pool.forRanges(n, L, GELU_COST, (from, to) -> geluBackward(x, dy, dx, from, to, tanh));
+    /**
+     * dx = dy · gelu'(x), with the gate g that {@link #gelu} wrote: gelu'(x) = ½(1 + g) + x·φ(x) (exact), or
+     * ½(1 + g) + ½·x·(1 − g²)·√(2/π)·(1 + 3·0.044715·x²) (tanh form). Split across the {@link Pool}.
+     */
+    public static void geluBackward(double[] x, double[] gate, double[] dy, double[] dx, int n, boolean tanh) {
+        Pool.forRanges(n, L, GELU_BACKWARD_COST, (from, to) -> geluBackward(x, gate, dy, dx, from, to, tanh));
     }
 
-    private static void geluBackward(double[] x, double[] dy, double[] dx, int from, int to, boolean tanh) {
+    private static void geluBackward(double[] x, double[] gate, double[] dy, double[] dx, int from, int to, boolean tanh) {
         int i = from;
         for (; i <= to - L; i += L) {
-            DoubleVector v = DoubleVector.fromArray(S, x, i);
+            DoubleVector v = DoubleVector.fromArray(S, x, i), g = DoubleVector.fromArray(S, gate, i);
             DoubleVector d;
             if (tanh) {
-                DoubleVector t = v.add(v.mul(v).mul(v).mul(0.044715)).mul(SQRT_2_OVER_PI).lanewise(VectorOperators.TANH);
                 DoubleVector du = v.mul(v).mul(3 * 0.044715).add(1.0).mul(SQRT_2_OVER_PI);
-                d = t.add(1.0).mul(0.5).add(v.mul(0.5).mul(t.mul(t).neg().add(1.0)).mul(du));
+                d = g.add(1.0).mul(0.5).add(v.mul(0.5).mul(g.mul(g).neg().add(1.0)).mul(du));
             } else {
-                DoubleVector cdf = erf(v.mul(SQRT_HALF)).add(1.0).mul(0.5);
+                DoubleVector cdf = g.add(1.0).mul(0.5);
                 DoubleVector pdf = v.mul(v).mul(-0.5).lanewise(VectorOperators.EXP).mul(INV_SQRT_2PI);
                 d = cdf.add(v.mul(pdf));
             }
@@ -99,6 +109,11 @@ public final class Kernels {
         for (; i < to; i++) {
             dx[i] = dy[i] * geluDerivativeScalar(x[i], tanh);
         }
+    }
+
+    /** The gate of {@link #gelu}: erf(x/√2), or the tanh of the tanh form. */
+    static double geluGateScalar(double x, boolean tanh) {
+        return tanh ? Math.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)) : Erf.erf(x * SQRT_HALF);
     }
 
     /** The scalar reference of {@link #gelu}. */

@@ -34,7 +34,7 @@ class TwinTest {
                     double f(DMatrixRMaj x, double[] d, java.util.Random random) {
                         double s = 1 / Math.sqrt(x.data[0] + EPS) + Math.abs(d[1]) * HALF;
                         s += Math.exp(-s) + random.nextGaussian() * 3;
-                        Kernels.gelu(x.data, d, 3, false);
+                        Kernels.gelu(x.data, d, d, 3, false);
                         jdk.incubator.vector.DoubleVector v = null;
                         return s + Double.MIN_VALUE + TWO;   // doubles in a comment
                     }
@@ -55,7 +55,7 @@ class TwinTest {
                     float f(FMatrixRMaj x, float[] d, java.util.Random random) {
                         float s = 1 / (float) Math.sqrt(x.data[0] + EPS) + Math.abs(d[1]) * HALF;
                         s += (float) Math.exp(-s) + (float) random.nextGaussian() * 3;
-                        KernelsF.gelu(x.data, d, 3, false);
+                        KernelsF.gelu(x.data, d, d, 3, false);
                         jdk.incubator.vector.FloatVector v = null;
                         return s + Float.MIN_VALUE + TWO;   // floats in a comment
                     }

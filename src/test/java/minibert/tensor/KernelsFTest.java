@@ -52,11 +52,13 @@ class KernelsFTest {
                 x[2] = -4.0f;
             }
             double[] ey = new double[n], edx = new double[n];
-            Kernels.gelu(wide(x), ey, n, tanh);
-            Kernels.geluBackward(wide(x), wide(dy), edx, n, tanh);
+            double[] gate = new double[n];
+            Kernels.gelu(wide(x), ey, gate, n, tanh);
+            Kernels.geluBackward(wide(x), gate, wide(dy), edx, n, tanh);
             float[] y = new float[n], dx = new float[n], ys = new float[n], dxs = new float[n];
-            KernelsF.gelu(x, y, n, tanh);
-            KernelsF.geluBackward(x, dy, dx, n, tanh);
+            float[] gateF = new float[n];
+            KernelsF.gelu(x, y, gateF, n, tanh);
+            KernelsF.geluBackward(x, gateF, dy, dx, n, tanh);
             for (int i = 0; i < n; i++) {
                 ys[i] = KernelsF.geluScalar(x[i], tanh);
                 dxs[i] = dy[i] * KernelsF.geluDerivativeScalar(x[i], tanh);

@@ -42,8 +42,9 @@ class KernelsTest {
                 x[1] = 5.5;       // the continued-fraction branch
                 x[2] = -4.0;
             }
-            Kernels.gelu(x, y, n, tanh);
-            Kernels.geluBackward(x, dy, dx, n, tanh);
+            double[] gate = new double[n];
+            Kernels.gelu(x, y, gate, n, tanh);
+            Kernels.geluBackward(x, gate, dy, dx, n, tanh);
             double[] ey = new double[n], edx = new double[n];
             for (int i = 0; i < n; i++) {
                 ey[i] = Kernels.geluScalar(x[i], tanh);
@@ -109,7 +110,7 @@ class KernelsTest {
         }
         // The vector exp may round differently from Math.exp by an ulp or so: a few 1e-16 absolute.
         assertTrue(worst <= 2e-15, "vector erf differs from the scalar Erf by " + worst);
-        Kernels.gelu(x, y, x.length, false);
+        Kernels.gelu(x, y, new double[x.length], x.length, false);
         for (int i = 0; i < x.length; i++) {
             double e = 0.5 * x[i] * (1 + Erf.erf(x[i] * Math.sqrt(0.5)));
             assertTrue(Math.abs(y[i] - e) <= 1e-14 * Math.max(1, Math.abs(e)), "gelu(" + x[i] + ") = " + y[i] + " vs " + e);
