@@ -91,6 +91,21 @@ public final class Results {
         return "result-" + name.replace('/', '-');
     }
 
+    /**
+     * An attribute that an earlier producer published, e.g. {@code attribute("model/step", "seconds")}.
+     *
+     * @throws IllegalStateException if it has not been published (producers run in the order of
+     *                               {@code META-INF/services/minibert.book.ResultProducer})
+     */
+    public String attribute(String result, String name) {
+        String value = attributes.get(anchor(result) + "-" + name);
+        if (value == null) {
+            throw new IllegalStateException("attribute '" + name + "' of result '" + result + "' has not been published"
+                    + " (yet: producers run in the order of META-INF/services/minibert.book.ResultProducer)");
+        }
+        return value;
+    }
+
     /** Names of every result published so far, in order. */
     public List<String> names() {
         return List.copyOf(published.keySet());
