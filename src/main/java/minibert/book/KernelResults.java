@@ -25,6 +25,10 @@ public final class KernelResults implements ResultProducer {
         int reps = results.mode() == Mode.FULL ? 11 : 5;
         double peak = GemmBenchmark.fmaPeak(), peakF = GemmBenchmark.fmaPeakFloat();
         List<GemmBenchmark.Row> rows = GemmBenchmark.run(GemmBenchmark.modelShapes(), reps);
+        // the peak again after the products, the larger of the two kept: other work on the machine during one
+        // of the two measurements would otherwise understate it, and overstate every share of it
+        peak = Math.max(peak, GemmBenchmark.fmaPeak());
+        peakF = Math.max(peakF, GemmBenchmark.fmaPeakFloat());
         List<List<Object>> cells = new ArrayList<>();
         double[] intensity = new double[rows.size()], ejml = new double[rows.size()], single = new double[rows.size()];
         double[] multi = new double[rows.size()];
@@ -52,6 +56,7 @@ public final class KernelResults implements ResultProducer {
                 .attribute("nr", Integer.toString(Gemm.NR))
                 .attribute("kc", Integer.toString(Gemm.KC))
                 .attribute("nc", Integer.toString(Gemm.NC))
+                .attribute("mc", Integer.toString(Gemm.MC))
                 .attribute("lanes", Integer.toString(Gemm.L))
                 .attribute("threads", Integer.toString(Gemm.threads()))
                 .attribute("best-single-percent", fmt("%.0f", 100 * bestSingle))
@@ -111,14 +116,17 @@ public final class KernelResults implements ResultProducer {
             }
         }
         double timePerFlop = (plainRate / plainCount) / transA;            // slowest AᵀB against the plain shapes' mean
-        double share = Double.parseDouble(results.attribute("model/step", "share-percent")) / 100;
+        var stepShare = results.findAttribute("model/step", "share-percent");   // absent when the model producer did not run
+        double share = stepShare.map(Double::parseDouble).orElse(Double.NaN) / 100;
         List<List<Object>> cells = List.of(
                 goal("one thread, plain and ABᵀ shapes, double: at least 60% of the FMA peak", "lowest " + fmt("%.0f%%", 100 * plainSingle), plainSingle >= 0.6),
                 goal("one thread, plain and ABᵀ shapes, float: at least 60% of the float FMA peak", "lowest " + fmt("%.0f%%", 100 * plainFloat), plainFloat >= 0.6),
                 goal("AᵀB weight-gradient shapes: time per flop within 1.5× of the plain shapes'", "worst " + fmt("%.2f×", timePerFlop), timePerFlop <= 1.5),
                 goal(Gemm.threads() + " threads at least 1.6× one thread on the 2048-row shapes", "lowest " + fmt("%.2f×", speedup), speedup >= 1.6),
                 goal("batched attention products: at least 40% of the peak of the cores they run on", fmt("%.0f%%", 100 * batched), batched >= 0.4),
-                goal("training step: arithmetic rate at least 50% of the kernel's rate on the FFN product", fmt("%.0f%%", 100 * share), share >= 0.5));
+                stepShare.isPresent()
+                        ? goal("training step: arithmetic rate at least 50% of the kernel's rate on the FFN product", fmt("%.0f%%", 100 * share), share >= 0.5)
+                        : List.of("training step: arithmetic rate at least 50% of the kernel's rate on the FFN product", "not measured in this run", "—"));
         long met = cells.stream().filter(c -> c.get(2).equals("met")).count();
         results.publish("fast/goals")
                 .attribute("met", Long.toString(met))

@@ -92,18 +92,12 @@ public final class Results {
     }
 
     /**
-     * An attribute that an earlier producer published, e.g. {@code attribute("model/step", "seconds")}.
-     *
-     * @throws IllegalStateException if it has not been published (producers run in the order of
-     *                               {@code META-INF/services/minibert.book.ResultProducer})
+     * An attribute that an earlier producer published, e.g. {@code findAttribute("model/step", "seconds")}; empty
+     * if none did (producers run in the order of {@code META-INF/services/minibert.book.ResultProducer}, and a
+     * run of selected producers may skip the one that publishes it).
      */
-    public String attribute(String result, String name) {
-        String value = attributes.get(anchor(result) + "-" + name);
-        if (value == null) {
-            throw new IllegalStateException("attribute '" + name + "' of result '" + result + "' has not been published"
-                    + " (yet: producers run in the order of META-INF/services/minibert.book.ResultProducer)");
-        }
-        return value;
+    public java.util.Optional<String> findAttribute(String result, String name) {
+        return java.util.Optional.ofNullable(attributes.get(anchor(result) + "-" + name));
     }
 
     /** Names of every result published so far, in order. */

@@ -31,7 +31,7 @@ public final class Gemm {
     public static final int NR = 2 * L;               // columns of the micro-tile: two vectors
     public static final int KC = 256;                 // depth of a packed block
     public static final int NC = 3072;                // columns of op(B) packed at a time
-    static final int MC = 96;                         // rows of A packed at a time (a multiple of MR)
+    public static final int MC = 96;                         // rows of A packed at a time (a multiple of MR)
 
     /** Packing buffers, one set per thread, grown on demand: no allocation per call. */
     private static final ThreadLocal<double[][]> SCRATCH = ThreadLocal.withInitial(
@@ -290,8 +290,8 @@ public final class Gemm {
 
     /** Writes the valid h × w part of a tile to C at {@code c[cOff]}: C = tile + β·C (β = 0: C is not read). */
     private static void store(double[] tile, double[] c, int cOff, int ldc, int h, int w, double beta) {
-        if (h == MR && w == NR) {                                        // a whole tile: two vectors a row
-            for (int r = 0; r < MR; r++) {
+        if (w == NR) {                                                   // whole rows: two vectors each
+            for (int r = 0; r < h; r++) {
                 update(DoubleVector.fromArray(S, tile, r * NR), DoubleVector.fromArray(S, tile, r * NR + L), c, cOff + r * ldc, beta);
             }
             return;

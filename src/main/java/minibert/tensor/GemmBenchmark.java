@@ -65,16 +65,16 @@ public final class GemmBenchmark {
                 bs[i] = random(s.transB ? s.n : s.k, s.transB ? s.k : s.n, rnd);
                 cs[i] = new DMatrixRMaj(s.m, s.n);
             }
-            double ejml = time(s, reps, () -> {
+            Runnable ejml = () -> {
                 for (int i = 0; i < s.batch; i++) {
                     Products.EJML.gemm(s.transA, s.transB, 1, as[i], bs[i], 0, cs[i]);
                 }
-            });
-            double single = time(s, reps, () -> {
+            };
+            Runnable single = () -> {
                 for (int i = 0; i < s.batch; i++) {
                     Gemm.gemm(s.transA, s.transB, s.m, s.n, s.k, 1, as[i].data, as[i].numCols, bs[i].data, bs[i].numCols, 0, cs[i].data, s.n);
                 }
-            });
+            };
             // the batched entry reads every product from one array, at offsets, as the attention does
             int sa = as[0].getNumElements(), sb = bs[0].getNumElements(), sc = s.m * s.n;
             double[] aAll = new double[s.batch * sa], bAll = new double[s.batch * sb], cAll = new double[s.batch * sc];
@@ -86,35 +86,38 @@ public final class GemmBenchmark {
                 System.arraycopy(as[i].data, 0, aAll, aOff[i], sa);
                 System.arraycopy(bs[i].data, 0, bAll, bOff[i], sb);
             }
-            double multi = time(s, reps, () -> {
+            Runnable multi = () -> {
                 if (s.batch > 1) {
                     Gemm.batched(s.transA, s.transB, s.m, s.n, s.k, 1, aAll, aOff, as[0].numCols, bAll, bOff, bs[0].numCols,
                             0, cAll, cOff, s.n);
                 } else {
                     Gemm.parallel(s.transA, s.transB, s.m, s.n, s.k, 1, as[0].data, as[0].numCols, bs[0].data, bs[0].numCols, 0, cs[0].data, s.n);
                 }
-            });
+            };
             float[][] af = new float[s.batch][], bf = new float[s.batch][], cf = new float[s.batch][];
             for (int i = 0; i < s.batch; i++) {
                 af[i] = toFloat(as[i].data);
                 bf[i] = toFloat(bs[i].data);
                 cf[i] = new float[s.m * s.n];
             }
-            double floatSingle = time(s, reps, () -> {
+            Runnable floatSingle = () -> {
                 for (int i = 0; i < s.batch; i++) {
                     GemmF.gemm(s.transA, s.transB, s.m, s.n, s.k, 1f, af[i], as[i].numCols, bf[i], bs[i].numCols, 0f, cf[i], s.n);
                 }
-            });
+            };
             float[] aAllF = toFloat(aAll), bAllF = toFloat(bAll), cAllF = new float[cAll.length];
-            double floatMulti = time(s, reps, () -> {
+            Runnable floatMulti = () -> {
                 if (s.batch > 1) {
                     GemmF.batched(s.transA, s.transB, s.m, s.n, s.k, 1f, aAllF, aOff, as[0].numCols, bAllF, bOff, bs[0].numCols,
                             0f, cAllF, cOff, s.n);
                 } else {
                     GemmF.parallel(s.transA, s.transB, s.m, s.n, s.k, 1f, af[0], as[0].numCols, bf[0], bs[0].numCols, 0f, cf[0], s.n);
                 }
-            });
-            rows.add(new Row(s, ejml, single, multi, floatSingle, floatMulti));
+            };
+            // the five variants take turns, one timed run each per round, so that a burst of other work on the
+            // machine slows all of them alike and the ratios between them stay fair
+            double[] g = time(s, reps, ejml, single, multi, floatSingle, floatMulti);
+            rows.add(new Row(s, g[0], g[1], g[2], g[3], g[4]));
         }
         return rows;
     }
@@ -155,19 +158,28 @@ public final class GemmBenchmark {
         }
     }
 
-    private static double time(Shape s, int reps, Runnable r) {
-        long warmUntil = System.nanoTime() + 300_000_000L;                // JIT warm-up: 0.3 s and at least 3 runs
-        for (int w = 0; w < 3 || System.nanoTime() < warmUntil; w++) {
-            r.run();
+    /** Median GFLOP/s of each variant: warmed up in turn, then timed in rounds, one run of each per round. */
+    private static double[] time(Shape s, int reps, Runnable... variants) {
+        for (Runnable r : variants) {
+            long warmUntil = System.nanoTime() + 200_000_000L;            // JIT warm-up: 0.2 s and at least 3 runs
+            for (int w = 0; w < 3 || System.nanoTime() < warmUntil; w++) {
+                r.run();
+            }
         }
-        double[] g = new double[reps];
+        double[][] g = new double[variants.length][reps];
         for (int i = 0; i < reps; i++) {
-            long t0 = System.nanoTime();
-            r.run();
-            g[i] = s.flops() / (System.nanoTime() - t0);
+            for (int v = 0; v < variants.length; v++) {
+                long t0 = System.nanoTime();
+                variants[v].run();
+                g[v][i] = s.flops() / (System.nanoTime() - t0);
+            }
         }
-        Arrays.sort(g);
-        return g[reps / 2];
+        double[] medians = new double[variants.length];
+        for (int v = 0; v < variants.length; v++) {
+            Arrays.sort(g[v]);
+            medians[v] = g[v][reps / 2];
+        }
+        return medians;
     }
 
     /** Double-precision FMA peak of one core in GFLOP/s: {@value #CHAINS} independent vector FMA chains, median of 5. */

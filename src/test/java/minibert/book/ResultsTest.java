@@ -40,6 +40,17 @@ class ResultsTest {
     }
 
     @Test
+    void aLaterProducerReadsAnEarlierOnesAttributesOnceWritten() throws IOException {
+        Results r = open();
+        assertTrue(r.findAttribute("model/step", "seconds").isEmpty(), "nothing published yet");
+        Publication p = r.publish("model/step").attribute("seconds", "0.61");
+        assertTrue(r.findAttribute("model/step", "seconds").isEmpty(), "not before the result is written");
+        p.number("Step time", 0.61, "%.2f");
+        assertEquals("0.61", r.findAttribute("model/step", "seconds").orElseThrow());
+        assertTrue(r.findAttribute("model/step", "minutes").isEmpty());
+    }
+
+    @Test
     void inlineNumbersBecomeAttributes() throws IOException {
         Results r = open();
         r.publish("train/final-loss").attribute("steps", "100").number("Final loss", 3.14159, "%.3f");
