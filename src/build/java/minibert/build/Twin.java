@@ -38,6 +38,7 @@ public final class Twin {
     /** The double sources that have a twin: files, or a directory (every {@code .java} file in it). */
     static final List<String> SOURCES = List.of(
             "minibert/tensor/Erf.java",
+            "minibert/tensor/Gemm.java",
             "minibert/tensor/Kernels.java",
             "minibert/tensor/Products.java",
             "minibert/tensor/VectorBackend.java",
@@ -49,7 +50,7 @@ public final class Twin {
      * Where a twin goes. A class of these packages keeps its name in a sub-package ({@code minibert.nn.Linear}
      * → {@code minibert.nn.f32.Linear}), so the float model reads exactly as the double one; a class of
      * any other package (the {@code tensor} floor) stays in its package and takes EJML's suffix F
-     * ({@code Kernels} → {@code KernelsF}), as {@code GemmF} already does.
+     * ({@code Kernels} → {@code KernelsF}, {@code Gemm} → {@code GemmF}), as EJML names its float classes.
      */
     static final Map<String, String> MOVED_PACKAGES = Map.of(
             "minibert.nn", "minibert.nn.f32",
@@ -62,7 +63,7 @@ public final class Twin {
             "DoubleVector", "FloatVector",
             "DMatrixRMaj", "FMatrixRMaj",
             "CommonOps_DDRM", "CommonOps_FDRM",
-            "Gemm", "GemmF");                        // the float GEMM, kept by hand as Gemm's twin
+            "Gemm", "GemmF");                        // the float GEMM, Gemm's own twin
 
     /** The only words changed in string literals (and in comments, with the renames). */
     static final Map<String, String> TEXT_WORDS = ordered(

@@ -26,7 +26,7 @@ import java.util.List;
 public final class Gemm {
 
     public static final VectorSpecies<Double> S = DoubleVector.SPECIES_PREFERRED;
-    public static final int L = S.length();           // lanes: 4 doubles with AVX2, 8 with AVX-512
+    public static final int L = S.length();           // lanes: the elements in one vector register (256 bits with AVX2)
     public static final int MR = 4;                   // rows of the micro-tile
     public static final int NR = 2 * L;               // columns of the micro-tile: two vectors
     public static final int KC = 256;                 // depth of a packed block
