@@ -93,49 +93,20 @@ public final class KernelResults implements ResultProducer {
      * table says which goals this run met, on a machine shared with other work.
      */
     private static void goals(Results results, List<GemmBenchmark.Row> rows, double peak, double peakF) {
-        double plainSingle = Double.MAX_VALUE, plainFloat = Double.MAX_VALUE, speedup = Double.MAX_VALUE;
-        double plainRate = 0, transA = Double.MAX_VALUE, batched = 0;
-        int plainCount = 0;
-        for (GemmBenchmark.Row r : rows) {
-            var s = r.shape();
-            boolean plainOrTransB = s.batch() == 1 && !s.transA();          // x·Wᵀ and dy·W: the plain and ABᵀ shapes
-            if (plainOrTransB) {
-                plainSingle = Math.min(plainSingle, r.single() / peak);
-                plainFloat = Math.min(plainFloat, r.floatSingle() / peakF);
-                plainRate += r.single();
-                plainCount++;
-            }
-            if (s.batch() == 1 && s.transA()) {
-                transA = Math.min(transA, r.single());
-            }
-            if (s.batch() == 1 && s.m() == 2048) {
-                speedup = Math.min(speedup, r.multi() / r.single());
-            }
-            if (s.batch() > 1) {
-                batched = r.multi() / (peak * Gemm.threads());
-            }
+        List<List<Object>> cells = new ArrayList<>();
+        for (GemmBenchmark.Goal g : GemmBenchmark.goals(rows, peak, peakF)) {
+            cells.add(List.of(g.goal(), g.measured(), g.met() ? "met" : "not met"));
         }
-        double timePerFlop = (plainRate / plainCount) / transA;            // slowest AᵀB against the plain shapes' mean
+        String step = "training step: arithmetic rate at least 50% of the kernel's rate on the FFN product";
         var stepShare = results.findAttribute("model/step", "share-percent");   // absent when the model producer did not run
-        double share = stepShare.map(Double::parseDouble).orElse(Double.NaN) / 100;
-        List<List<Object>> cells = List.of(
-                goal("one thread, plain and ABᵀ shapes, double: at least 60% of the FMA peak", "lowest " + fmt("%.0f%%", 100 * plainSingle), plainSingle >= 0.6),
-                goal("one thread, plain and ABᵀ shapes, float: at least 60% of the float FMA peak", "lowest " + fmt("%.0f%%", 100 * plainFloat), plainFloat >= 0.6),
-                goal("AᵀB weight-gradient shapes: time per flop within 1.5× of the plain shapes'", "worst " + fmt("%.2f×", timePerFlop), timePerFlop <= 1.5),
-                goal(Gemm.threads() + " threads at least 1.6× one thread on the 2048-row shapes", "lowest " + fmt("%.2f×", speedup), speedup >= 1.6),
-                goal("batched attention products: at least 40% of the peak of the cores they run on", fmt("%.0f%%", 100 * batched), batched >= 0.4),
-                stepShare.isPresent()
-                        ? goal("training step: arithmetic rate at least 50% of the kernel's rate on the FFN product", fmt("%.0f%%", 100 * share), share >= 0.5)
-                        : List.of("training step: arithmetic rate at least 50% of the kernel's rate on the FFN product", "not measured in this run", "—"));
+        cells.add(stepShare.isPresent()
+                ? List.of(step, stepShare.get() + "%", Double.parseDouble(stepShare.get()) >= 50 ? "met" : "not met")
+                : List.of(step, "not measured in this run", "—"));
         long met = cells.stream().filter(c -> c.get(2).equals("met")).count();
         results.publish("fast/goals")
                 .attribute("met", Long.toString(met))
                 .attribute("goals", Integer.toString(cells.size()))
                 .table("The kernels' measured goals, in this build", List.of("Goal", "Measured", ""), cells);
-    }
-
-    private static List<Object> goal(String goal, String measured, boolean met) {
-        return List.of(goal, measured, met ? "met" : "not met");
     }
 
     private static String fmt(String f, Object... a) {

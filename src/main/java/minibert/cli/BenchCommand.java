@@ -44,6 +44,11 @@ final class BenchCommand implements Callable<Integer> {
                     100 * r.single() / peak, r.floatSingle(), r.floatMulti(), 100 * r.floatSingle() / peakF);
             out.flush();
         }
+        out.println();
+        out.println("Measured goals (the training-step goal is measured by the book's build, model/step):");
+        for (GemmBenchmark.Goal g : GemmBenchmark.goals(rows, peak, peakF)) {
+            out.printf(Locale.ROOT, "  %-8s %-78s %s%n", g.met() ? "met" : "NOT MET", g.goal(), g.measured());
+        }
         return 0;
     }
 }

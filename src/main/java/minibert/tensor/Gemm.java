@@ -290,8 +290,8 @@ public final class Gemm {
 
     /** Writes the valid h × w part of a tile to C at {@code c[cOff]}: C = tile + β·C (β = 0: C is not read). */
     private static void store(double[] tile, double[] c, int cOff, int ldc, int h, int w, double beta) {
-        if (w == NR) {                                                   // whole rows: two vectors each
-            for (int r = 0; r < h; r++) {
+        if (h == MR && w == NR) {                                        // a whole tile: two vectors a row
+            for (int r = 0; r < MR; r++) {
                 update(DoubleVector.fromArray(S, tile, r * NR), DoubleVector.fromArray(S, tile, r * NR + L), c, cOff + r * ldc, beta);
             }
             return;

@@ -8,6 +8,7 @@ import org.ejml.data.DMatrixRMaj;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.Random;
 
 /**
@@ -51,6 +52,51 @@ public final class GemmBenchmark {
                 new Shape("input gradient  dy·W (H→H)", 2048, 192, 192, false, false, 1),
                 new Shape("input gradient  dy·W (I→H)", 2048, 192, 768, false, false, 1),
                 new Shape("attention  Q·Kᵀ, 128 × (64×64×48)", 64, 64, 48, false, true, 128));
+    }
+
+    /** One of the fast-kernel issue's measured goals: what it asks, what was measured, and whether that meets it. */
+    public record Goal(String goal, String measured, boolean met) {
+    }
+
+    /**
+     * The measured goals, judged on one run's figures: the plain and ABᵀ shapes on one thread against the FMA
+     * peak in both precisions, the AᵀB shapes' time per flop against the plain shapes', two threads against one
+     * on the 2048-row shapes, the batched attention products against the peak of the cores they run on.
+     */
+    public static List<Goal> goals(List<Row> rows, double peak, double peakF) {
+        double plainSingle = Double.MAX_VALUE, plainFloat = Double.MAX_VALUE, speedup = Double.MAX_VALUE;
+        double plainRate = 0, transA = Double.MAX_VALUE, batched = 0;
+        int plainCount = 0;
+        for (Row r : rows) {
+            Shape s = r.shape();
+            if (s.batch() == 1 && !s.transA()) {                            // x·Wᵀ and dy·W: the plain and ABᵀ shapes
+                plainSingle = Math.min(plainSingle, r.single() / peak);
+                plainFloat = Math.min(plainFloat, r.floatSingle() / peakF);
+                plainRate += r.single();
+                plainCount++;
+            }
+            if (s.batch() == 1 && s.transA()) {
+                transA = Math.min(transA, r.single());
+            }
+            if (s.batch() == 1 && s.m() == 2048) {
+                speedup = Math.min(speedup, r.multi() / r.single());
+            }
+            if (s.batch() > 1) {
+                batched = r.multi() / (peak * Gemm.threads());
+            }
+        }
+        double timePerFlop = plainRate / plainCount / transA;               // slowest AᵀB against the plain shapes' mean
+        return List.of(
+                new Goal("one thread, plain and ABᵀ shapes, double: at least 60% of the FMA peak",
+                        String.format(Locale.ROOT, "lowest %.0f%%", 100 * plainSingle), plainSingle >= 0.6),
+                new Goal("one thread, plain and ABᵀ shapes, float: at least 60% of the float FMA peak",
+                        String.format(Locale.ROOT, "lowest %.0f%%", 100 * plainFloat), plainFloat >= 0.6),
+                new Goal("AᵀB weight-gradient shapes: time per flop within 1.5× of the plain shapes'",
+                        String.format(Locale.ROOT, "worst %.2f×", timePerFlop), timePerFlop <= 1.5),
+                new Goal(Gemm.threads() + " threads at least 1.6× one thread on the 2048-row shapes",
+                        String.format(Locale.ROOT, "lowest %.2f×", speedup), speedup >= 1.6),
+                new Goal("batched attention products: at least 40% of the peak of the cores they run on",
+                        String.format(Locale.ROOT, "%.0f%%", 100 * batched), batched >= 0.4));
     }
 
     /** Runs every shape; {@code reps} timed repetitions each (median reported). */
@@ -158,7 +204,12 @@ public final class GemmBenchmark {
         }
     }
 
-    /** Median GFLOP/s of each variant: warmed up in turn, then timed in rounds, one run of each per round. */
+    /**
+     * Median GFLOP/s of each variant: warmed up in turn, then timed in rounds, one run of each per round. Each
+     * timed run but the first variant's (EJML, the reference) follows an untimed one of the same variant, so
+     * that a kernel is timed on operands in its caches, as when it runs alone, and not on what the variant
+     * before it left there.
+     */
     private static double[] time(Shape s, int reps, Runnable... variants) {
         for (Runnable r : variants) {
             long warmUntil = System.nanoTime() + 200_000_000L;            // JIT warm-up: 0.2 s and at least 3 runs
@@ -169,6 +220,9 @@ public final class GemmBenchmark {
         double[][] g = new double[variants.length][reps];
         for (int i = 0; i < reps; i++) {
             for (int v = 0; v < variants.length; v++) {
+                if (v > 0) {
+                    variants[v].run();          // untimed, so that its operands are back in the caches of its threads
+                }
                 long t0 = System.nanoTime();
                 variants[v].run();
                 g[v][i] = s.flops() / (System.nanoTime() - t0);

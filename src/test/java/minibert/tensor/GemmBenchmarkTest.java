@@ -1,0 +1,47 @@
+package minibert.tensor;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The goals are judged on the figures given: each threshold on both sides of it, with made-up rows. */
+class GemmBenchmarkTest {
+
+    private static GemmBenchmark.Row row(int m, int n, int k, boolean ta, boolean tb, int batch,
+                                         double single, double multi, double floatSingle) {
+        return new GemmBenchmark.Row(new GemmBenchmark.Shape("s", m, n, k, ta, tb, batch), 1, single, multi, floatSingle, 2 * floatSingle);
+    }
+
+    @Test
+    void eachGoalIsJudgedAgainstItsThreshold() {
+        double peak = 50, peakF = 100;
+        List<GemmBenchmark.Row> good = List.of(
+                row(2048, 192, 192, false, true, 1, 40, 72, 80),          // 80% of peak, 1.8× on two threads
+                row(2048, 192, 768, false, false, 1, 31, 56, 61),         // 62%, 1.81×; float 61%
+                row(192, 192, 2048, true, false, 1, 30, 55, 70),          // AᵀB: mean plain 35.5 / 30 = 1.18×
+                row(64, 64, 48, false, true, 128, 25, 45, 40));           // batched: 45 / (50 · threads)
+        List<GemmBenchmark.Goal> goals = GemmBenchmark.goals(good, peak, peakF);
+        assertEquals(5, goals.size());
+        assertTrue(goals.get(0).met(), goals.get(0).toString());
+        assertEquals("lowest 62%", goals.get(0).measured());
+        assertTrue(goals.get(1).met(), goals.get(1).toString());
+        assertEquals("worst 1.18×", goals.get(2).measured());
+        assertTrue(goals.get(2).met());
+        assertTrue(goals.get(3).met(), goals.get(3).toString());
+        assertEquals(45 / (50.0 * Gemm.threads()) >= 0.4, goals.get(4).met());
+
+        List<GemmBenchmark.Row> poor = List.of(
+                row(2048, 192, 192, false, true, 1, 29, 40, 59),          // 58%, 1.38×; float 59%
+                row(192, 192, 2048, true, false, 1, 19, 30, 70),          // 29 / 19 = 1.53×
+                row(64, 64, 48, false, true, 128, 10, 15, 20));
+        goals = GemmBenchmark.goals(poor, peak, peakF);
+        for (int i = 0; i < 4; i++) {
+            assertFalse(goals.get(i).met(), goals.get(i).toString());
+        }
+        assertFalse(goals.get(4).met());
+    }
+}
