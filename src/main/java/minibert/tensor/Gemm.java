@@ -74,8 +74,9 @@ public final class Gemm {
 
     /**
      * GEMM split across the fixed pool: by rows of C, or by columns when C is wider than tall (the MLM
-     * decoder, 307 × 8192), so that each thread packs only its own share of the larger operand. The calling
-     * thread computes one share itself; small products run on it alone.
+     * decoder, 307 × 8192), so that each thread packs only its own share of the larger operand, or along k
+     * when C is small and k long ({@link #byDepth}). The calling thread computes one share itself; small
+     * products run on it alone.
      */
     public static void parallel(boolean transA, boolean transB, int m, int n, int k, double alpha,
                                 double[] a, int lda, double[] b, int ldb, double beta, double[] c, int ldc) {
