@@ -15,8 +15,9 @@ import java.util.concurrent.Future;
 public final class Pool {
 
     private static final int THREADS = Runtime.getRuntime().availableProcessors();
+    private static final ThreadGroup WORKERS = new ThreadGroup("minibert-workers");
     private static final ExecutorService EXECUTOR = Executors.newFixedThreadPool(THREADS, r -> {
-        Thread t = new Thread(r, "minibert-worker");
+        Thread t = new Thread(WORKERS, r, "minibert-worker");
         t.setDaemon(true);
         return t;
     });
@@ -38,9 +39,17 @@ public final class Pool {
         return THREADS;
     }
 
-    /** Runs every share and returns when all are done; the first failure is rethrown here. */
+    /**
+     * Runs every share and returns when all are done; the first failure is rethrown here. Called from a
+     * worker itself (a share that starts parallel work of its own), it runs the shares one after another on
+     * that worker: waiting there for other workers could leave every worker waiting.
+     */
     public static void runAll(List<Runnable> shares) {
         if (shares.isEmpty()) {
+            return;
+        }
+        if (Thread.currentThread().getThreadGroup() == WORKERS) {
+            shares.forEach(Runnable::run);
             return;
         }
         List<Future<?>> futures = new ArrayList<>(shares.size() - 1);

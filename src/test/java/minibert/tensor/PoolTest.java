@@ -7,6 +7,7 @@ import java.util.concurrent.atomic.AtomicIntegerArray;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The shared pool: ranges cover every index once, on unit boundaries; a failure in any share reaches the caller. */
@@ -27,6 +28,27 @@ class PoolTest {
                     assertEquals(1, seen.get(i), "n=" + n + " unit=" + unit + " index " + i);
                 }
             }
+        }
+    }
+
+    @Test
+    void parallelWorkStartedInsideAShareRunsThereAndCompletes() {
+        // more shares than workers, each starting parallel work of its own: with every worker waiting for
+        // inner work queued behind outer work, this would never finish if workers waited on the pool
+        int outerShares = 2 * Pool.threads();
+        AtomicIntegerArray seen = new AtomicIntegerArray(outerShares * 1000);
+        List<Runnable> outer = new java.util.ArrayList<>();
+        for (int o = 0; o < outerShares; o++) {
+            int base = o * 1000;
+            outer.add(() -> Pool.forRanges(1000, 1, 1 << 20, (f, t) -> {
+                for (int i = f; i < t; i++) {
+                    seen.incrementAndGet(base + i);
+                }
+            }));
+        }
+        assertTimeoutPreemptively(java.time.Duration.ofSeconds(20), () -> Pool.runAll(outer));
+        for (int i = 0; i < seen.length(); i++) {
+            assertEquals(1, seen.get(i), "index " + i);
         }
     }
 
