@@ -50,30 +50,13 @@ public final class ModelResults implements ResultProducer {
         // JIT warm-up steps first (not timed), then the timed ones; the same for both backends
         int warmUp = 2, steps = results.mode() == Mode.FULL ? 9 : 5, ejmlSteps = results.mode() == Mode.FULL ? 5 : 3;
         double[] seconds = new double[steps];
-        double loss = 0;
-        for (int s = -warmUp; s < steps; s++) {
-            long t0 = System.nanoTime();
-            model.zeroGrad();
-            loss = model.forward(batch);
-            model.backward();
-            if (s >= 0) {
-                seconds[s] = (System.nanoTime() - t0) / 1e9;
-            }
-        }
+        double loss = timeSteps(model, batch, warmUp, seconds);
         // The same step with the reference products, side by side.
         Products.Backend fast = Products.use(Products.EJML);
         double[] ejmlSeconds = new double[ejmlSteps];
-        double ejmlLoss = 0;
+        double ejmlLoss;
         try {
-            for (int s = -1; s < ejmlSteps; s++) {
-                long t0 = System.nanoTime();
-                model.zeroGrad();
-                ejmlLoss = model.forward(batch);
-                model.backward();
-                if (s >= 0) {
-                    ejmlSeconds[s] = (System.nanoTime() - t0) / 1e9;
-                }
-            }
+            ejmlLoss = timeSteps(model, batch, 1, ejmlSeconds);
         } finally {
             Products.use(fast);
         }
@@ -189,6 +172,21 @@ public final class ModelResults implements ResultProducer {
                 .check("Save as F32 safetensors and load back", exact,
                         "every value loaded equals the saved value rounded to float; " + fmt("%.1f MB", java.nio.file.Files.size(st) / 1e6)
                                 + ", saved in " + fmt("%.2f s", (t1 - t0) / 1e9) + ", loaded in " + fmt("%.2f s", (t2 - t1) / 1e9));
+    }
+
+    /** Runs {@code warmUp} untimed steps, then one timed step per entry of {@code seconds}; returns the last loss. */
+    private static double timeSteps(BertForMaskedLM model, Batch batch, int warmUp, double[] seconds) {
+        double loss = 0;
+        for (int s = -warmUp; s < seconds.length; s++) {
+            long t0 = System.nanoTime();
+            model.zeroGrad();
+            loss = model.forward(batch);
+            model.backward();
+            if (s >= 0) {
+                seconds[s] = (System.nanoTime() - t0) / 1e9;
+            }
+        }
+        return loss;
     }
 
     /** The median; the mean of the middle two for an even count. */

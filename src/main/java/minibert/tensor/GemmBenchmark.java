@@ -238,6 +238,16 @@ public final class GemmBenchmark {
 
     /** Double-precision FMA peak of one core in GFLOP/s: {@value #CHAINS} independent vector FMA chains, median of 5. */
     public static double fmaPeak() {
+        return peak(GemmBenchmark::fmaLoop, Gemm.L);
+    }
+
+    /** Single-precision FMA peak of one core in GFLOP/s, measured like {@link #fmaPeak()}. */
+    public static double fmaPeakFloat() {
+        return peak(GemmBenchmark::fmaLoopFloat, GemmF.L);
+    }
+
+    /** Median GFLOP/s of an FMA loop of {@value #CHAINS} chains of {@code lanes}-wide vectors. */
+    private static double peak(java.util.function.LongToDoubleFunction loop, int lanes) {
         // many calls of a short loop, so that the JIT compiles the method itself and not only the loop inside
         // one long call (on-stack replacement), which left later calls in slower code
         double[] g = new double[5];
@@ -247,12 +257,12 @@ public final class GemmBenchmark {
             long t0 = System.nanoTime();
             double sum = 0;
             for (int c = 0; c < calls; c++) {
-                sum += fmaLoop(iters);
+                sum += loop.applyAsDouble(iters);
             }
             long ns = System.nanoTime() - t0;
             blackhole = sum;
             if (rep >= 0) {
-                g[rep] = 2.0 * CHAINS * Gemm.L * iters * calls / ns;
+                g[rep] = 2.0 * CHAINS * lanes * iters * calls / ns;
             }
         }
         Arrays.sort(g);
@@ -281,29 +291,6 @@ public final class GemmBenchmark {
             f[i] = (float) d[i];
         }
         return f;
-    }
-
-    /** Single-precision FMA peak of one core in GFLOP/s, measured like {@link #fmaPeak()}. */
-    public static double fmaPeakFloat() {
-        // many calls of a short loop, so that the JIT compiles the method itself and not only the loop inside
-        // one long call (on-stack replacement), which left later calls in slower code
-        double[] g = new double[5];
-        long iters = 200_000;
-        int calls = 100;
-        for (int rep = -3; rep < 5; rep++) {
-            long t0 = System.nanoTime();
-            double sum = 0;
-            for (int c = 0; c < calls; c++) {
-                sum += fmaLoopFloat(iters);
-            }
-            long ns = System.nanoTime() - t0;
-            blackhole = sum;
-            if (rep >= 0) {
-                g[rep] = 2.0 * CHAINS * GemmF.L * iters * calls / ns;
-            }
-        }
-        Arrays.sort(g);
-        return g[2];
     }
 
     private static double fmaLoopFloat(long iters) {
