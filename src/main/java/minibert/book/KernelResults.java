@@ -56,6 +56,7 @@ public final class KernelResults implements ResultProducer {
                 .attribute("nr", Integer.toString(Gemm.NR))
                 .attribute("kc", Integer.toString(Gemm.KC))
                 .attribute("nc", Integer.toString(Gemm.NC))
+                .attribute("pieces", Integer.toString(Gemm.PIECES_PER_THREAD))
                 .attribute("mc", Integer.toString(Gemm.MC))
                 .attribute("lanes", Integer.toString(Gemm.L))
                 .attribute("threads", Integer.toString(Gemm.threads()))

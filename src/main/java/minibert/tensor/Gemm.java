@@ -32,6 +32,7 @@ public final class Gemm {
     public static final int KC = 256;                 // depth of a packed block
     public static final int NC = 3072;                // columns of op(B) packed at a time
     public static final int MC = 96;                         // rows of A packed at a time (a multiple of MR)
+    public static final int PIECES_PER_THREAD = 4;           // pieces a parallel product is cut into, per thread
 
     /** Packing buffers, one set per thread, grown on demand: no allocation per call. */
     private static final ThreadLocal<double[][]> SCRATCH = ThreadLocal.withInitial(
@@ -74,9 +75,13 @@ public final class Gemm {
 
     /**
      * GEMM split across the fixed pool: by rows of C, or by columns when C is wider than tall (the MLM
-     * decoder, 307 × 8192), so that each thread packs only its own share of the larger operand, or along k
-     * when C is small and k long ({@link #byDepth}). The calling thread computes one share itself; small
-     * products run on it alone.
+     * decoder, 307 × 8192), so that each piece packs only its own share of the larger operand, or along k
+     * when C is small and k long ({@link #byDepth}). Rows and columns are cut into {@value #PIECES_PER_THREAD}
+     * pieces per thread, which the threads take as they become free ({@link Pool#forEach}): on a shared machine
+     * one thread is often slowed for a while, and with one fixed share each the other would wait for it. Each
+     * piece repacks the smaller operand, a small fraction of its work. Every entry of C is computed the same
+     * way whichever thread takes its piece, so the result does not depend on the split. Small products run on
+     * the calling thread alone.
      */
     public static void parallel(boolean transA, boolean transB, int m, int n, int k, double alpha,
                                 double[] a, int lda, double[] b, int ldb, double beta, double[] c, int ldc) {
@@ -90,15 +95,16 @@ public final class Gemm {
             byDepth(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
             return;
         }
-        int chunk = ((extent + Pool.threads() - 1) / Pool.threads() + unit - 1) / unit * unit;
-        List<Runnable> shares = new ArrayList<>();
-        for (int start = 0; start < extent; start += chunk) {
-            int from = start, to = Math.min(extent, start + chunk);
-            shares.add(byColumns
-                    ? () -> block(transA, transB, 0, m, from, to, k, alpha, a, 0, lda, b, 0, ldb, beta, c, 0, ldc)
-                    : () -> block(transA, transB, from, to, 0, n, k, alpha, a, 0, lda, b, 0, ldb, beta, c, 0, ldc));
-        }
-        Pool.runAll(shares);
+        int pieces = Math.max(1, Math.min(PIECES_PER_THREAD * Pool.threads(), extent / unit));
+        int chunk = ((extent + pieces - 1) / pieces + unit - 1) / unit * unit;
+        Pool.forEach((extent + chunk - 1) / chunk, piece -> {
+            int from = piece * chunk, to = Math.min(extent, from + chunk);
+            if (byColumns) {
+                block(transA, transB, 0, m, from, to, k, alpha, a, 0, lda, b, 0, ldb, beta, c, 0, ldc);
+            } else {
+                block(transA, transB, from, to, 0, n, k, alpha, a, 0, lda, b, 0, ldb, beta, c, 0, ldc);
+            }
+        });
     }
 
     /**
@@ -134,7 +140,8 @@ public final class Gemm {
     /**
      * Many small products of one shape at once (the attention heads):
      * C_i = α·op(A_i)·op(B_i) + β·C_i, where A_i starts at {@code a[aOff[i]]} (and so on), all with the same
-     * leading dimensions. The products are split across the pool, each computed single-threaded.
+     * leading dimensions. The threads of the pool take the products one at a time as they become free, each
+     * computed single-threaded.
      */
     public static void batched(boolean transA, boolean transB, int m, int n, int k, double alpha,
                                double[] a, int[] aOff, int lda, double[] b, int[] bOff, int ldb,
@@ -143,17 +150,7 @@ public final class Gemm {
         if (bOff.length != count || cOff.length != count) {
             throw new IllegalArgumentException("batched: " + count + ", " + bOff.length + " and " + cOff.length + " offsets");
         }
-        int per = (count + Pool.threads() - 1) / Pool.threads();
-        List<Runnable> shares = new ArrayList<>();
-        for (int start = 0; start < count; start += Math.max(per, 1)) {
-            int from = start, to = Math.min(count, start + per);
-            shares.add(() -> {
-                for (int i = from; i < to; i++) {
-                    block(transA, transB, 0, m, 0, n, k, alpha, a, aOff[i], lda, b, bOff[i], ldb, beta, c, cOff[i], ldc);
-                }
-            });
-        }
-        Pool.runAll(shares);
+        Pool.forEach(count, i -> block(transA, transB, 0, m, 0, n, k, alpha, a, aOff[i], lda, b, bOff[i], ldb, beta, c, cOff[i], ldc));
     }
 
     /** Rows [i0, i1) and columns [j0, j1) of C. */

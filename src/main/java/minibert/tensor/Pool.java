@@ -6,6 +6,8 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntConsumer;
 
 /**
  * The fixed pool of worker threads that every parallel kernel shares: created once with the JVM, never
@@ -84,6 +86,32 @@ public final class Pool {
         for (int start = 0; start < n; start += chunk) {
             int from = start, to = Math.min(n, start + chunk);
             shares.add(() -> body.run(from, to));
+        }
+        runAll(shares);
+    }
+
+    /**
+     * Runs {@code body(0)} … {@code body(count − 1)} on every thread of the pool, each piece taken by whichever
+     * thread is free next (a shared counter). A thread slowed by other work on the machine then takes fewer
+     * pieces instead of holding the others up, as a fixed split into one share per thread would. The pieces
+     * must be independent of one another; which thread runs which piece varies from call to call.
+     */
+    public static void forEach(int count, IntConsumer body) {
+        if (THREADS == 1 || count <= 1) {
+            for (int i = 0; i < count; i++) {
+                body.accept(i);
+            }
+            return;
+        }
+        AtomicInteger next = new AtomicInteger();
+        Runnable share = () -> {
+            for (int i; (i = next.getAndIncrement()) < count; ) {
+                body.accept(i);
+            }
+        };
+        List<Runnable> shares = new ArrayList<>(THREADS);
+        for (int t = 0; t < Math.min(THREADS, count); t++) {
+            shares.add(share);
         }
         runAll(shares);
     }

@@ -32,6 +32,44 @@ class PoolTest {
     }
 
     @Test
+    void forEachRunsEveryPieceExactlyOnce() {
+        for (int count : new int[] {0, 1, 2, 7, 1000}) {
+            AtomicIntegerArray seen = new AtomicIntegerArray(Math.max(count, 1));
+            Pool.forEach(count, i -> seen.incrementAndGet(i));
+            for (int i = 0; i < count; i++) {
+                assertEquals(1, seen.get(i), "count=" + count + " piece " + i);
+            }
+        }
+        assertThrows(ArithmeticException.class, () -> Pool.forEach(50, i -> {
+            if (i == 37) {
+                throw new ArithmeticException("piece 37");
+            }
+        }));
+    }
+
+    @Test
+    void aSlowPieceDoesNotHoldUpTheOthers() {
+        // piece 0 takes 300 ms, the rest no time: the threads that are free take all the rest, where a fixed
+        // split into one share per thread would leave the rest of piece 0's share waiting behind it
+        org.junit.jupiter.api.Assumptions.assumeTrue(Pool.threads() > 1, "needs two threads");
+        int count = 40;
+        String[] ranOn = new String[count];
+        Pool.forEach(count, i -> {
+            if (i == 0) {
+                try {
+                    Thread.sleep(300);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            ranOn[i] = Thread.currentThread().getName() + "#" + Thread.currentThread().threadId();
+        });
+        for (int i = 1; i < count; i++) {
+            assertTrue(!ranOn[i].equals(ranOn[0]), "piece " + i + " waited behind the slow piece 0 on " + ranOn[0]);
+        }
+    }
+
+    @Test
     void parallelWorkStartedInsideAShareRunsThereAndCompletes() {
         // more shares than workers, each starting parallel work of its own: with every worker waiting for
         // inner work queued behind outer work, this would never finish if workers waited on the pool
