@@ -29,6 +29,7 @@ public final class KernelResults implements ResultProducer {
         // of the two measurements would otherwise understate it, and overstate every share of it
         peak = Math.max(peak, GemmBenchmark.fmaPeak());
         peakF = Math.max(peakF, GemmBenchmark.fmaPeakFloat());
+        double peakAll = GemmBenchmark.fmaPeakAllThreads();
         List<List<Object>> cells = new ArrayList<>();
         double[] intensity = new double[rows.size()], ejml = new double[rows.size()], single = new double[rows.size()];
         double[] multi = new double[rows.size()];
@@ -52,6 +53,8 @@ public final class KernelResults implements ResultProducer {
         }
         table.attribute("peak", fmt("%.0f", peak))
                 .attribute("peak-float", fmt("%.0f", peakF))
+                .attribute("peak-all", fmt("%.0f", peakAll))
+                .attribute("peak-all-scaling", fmt("%.2f", peakAll / peak))
                 .attribute("mr", Integer.toString(Gemm.MR))
                 .attribute("nr", Integer.toString(Gemm.NR))
                 .attribute("kc", Integer.toString(Gemm.KC))
@@ -67,7 +70,7 @@ public final class KernelResults implements ResultProducer {
                                 + fmt("%.0f", peak) + " GFLOP/s)",
                         List.of("#", "Product", "m×n×k", "EJML", "kernel, 1 thread", "kernel, " + Gemm.threads() + " threads",
                                 "1 thread, % of peak", "threads ÷ 1", "float, 1 thread", "float, % of float peak"), cells);
-        goals(results, rows, peak, peakF);
+        goals(results, rows, peak, peakF, peakAll);
         Publication tiles = results.publish("fast/tiles");
         List<List<Object>> tileCells = new ArrayList<>();
         for (TileExperiment.Row r : TileExperiment.run(reps)) {
@@ -86,16 +89,16 @@ public final class KernelResults implements ResultProducer {
                         .points("kernel, 1 thread", intensity, single, labels)
                         .points("kernel, " + Gemm.threads() + " threads", intensity, multi, null)
                         .reference(fmt("FMA peak, one core: %.0f", peak), peak)
-                        .reference(fmt("%d cores: %.0f", Gemm.threads(), peak * Gemm.threads()), peak * Gemm.threads()));
+                        .reference(fmt("%d cores at once, measured: %.0f", Gemm.threads(), peakAll), peakAll));
     }
 
     /**
      * The fast-kernel issue's measured goals against this build's figures. Timing never fails a build: the
      * table says which goals this run met, on a machine shared with other work.
      */
-    private static void goals(Results results, List<GemmBenchmark.Row> rows, double peak, double peakF) {
+    private static void goals(Results results, List<GemmBenchmark.Row> rows, double peak, double peakF, double peakAll) {
         List<List<Object>> cells = new ArrayList<>();
-        for (GemmBenchmark.Goal g : GemmBenchmark.goals(rows, peak, peakF)) {
+        for (GemmBenchmark.Goal g : GemmBenchmark.goals(rows, peak, peakF, peakAll)) {
             cells.add(List.of(g.goal(), g.measured(), g.met() ? "met" : "not met"));
         }
         String step = "training step: arithmetic rate at least 50% of the kernel's rate on the FFN product";
