@@ -17,45 +17,112 @@ public final class Kernels {
     private static final double SQRT_HALF = 0.7071067811865476;
     private static final double INV_SQRT_2PI = 0.3989422804014327;
     private static final double SQRT_2_OVER_PI = 0.7978845608028654;
-    private static final double TWO_OVER_SQRT_PI = 1.1283791670955126;
     private static final double ONE_OVER_SQRT_PI = 0.5641895835477563;
-    /** The work of one GELU element in units of a plain element-wise operation (the erf series dominates). */
-    private static final int GELU_COST = 16;
+    /** The work of one GELU element in units of a plain element-wise operation (erf's rational functions and exponential). */
+    private static final int GELU_COST = 4;
     /** The same for its backward pass, which reuses the forward pass's gate and needs only an exp. */
     private static final int GELU_BACKWARD_COST = 4;
-    /** Terms of the erf series that make every |x| &lt; 3 converge to double precision. */
-    private static final int SERIES_TERMS = 64;
 
     private Kernels() {
     }
 
     // ---------------------------------------------------------------- erf and GELU
 
-    /** erf on every lane: the positive series below 3, Laplace's continued fraction from 3 (as {@code nn.Erf}). */
+    /*
+     * erf by W. J. Cody's rational Chebyshev approximations ("Rational Chebyshev approximation for the error
+     * function", Math. Comp. 23, 1969), with the coefficients of his routine CALERF in netlib's SPECFUN
+     * (https://www.netlib.org/specfun/erf). Each array holds a polynomial's coefficients from the highest power
+     * down, the order of Horner's rule (CALERF keeps a numerator's leading coefficient last: A(5), C(9), P(6));
+     * every denominator is monic, and each numerator has as many coefficients as its denominator.
+     */
+
+    /** Cody's first interval, |x| &lt;= 1/2: erf(x) = x·A(x²)/B(x²). */
+    private static final double ERF_SMALL = 0.5;
+    private static final double[] ERF_A = {1.85777706184603153e-1, 3.16112374387056560e0, 1.13864154151050156e2,
+            3.77485237685302021e2, 3.20937758913846947e3};
+    private static final double[] ERF_B = {1, 2.36012909523441209e1, 2.44024637934444173e2, 1.28261652607737228e3,
+            2.84423683343917062e3};
+
+    /** The second, 1/2 &lt; |x| &lt;= 4: erfc(|x|) = e^(−x²)·C(|x|)/D(|x|). */
+    private static final double ERF_MIDDLE = 4;
+    private static final double[] ERF_C = {2.15311535474403846e-8, 5.64188496988670089e-1, 8.88314979438837594e0,
+            6.61191906371416295e1, 2.98635138197400131e2, 8.81952221241769090e2, 1.71204761263407058e3,
+            2.05107837782607147e3, 1.23033935479799725e3};
+    private static final double[] ERF_D = {1, 1.57449261107098347e1, 1.17693950891312499e2, 5.37181101862009858e2,
+            1.62138957456669019e3, 3.29079923573345963e3, 4.36261909014324716e3, 3.43936767414372164e3,
+            1.23033935480374942e3};
+
+    /** The third, |x| &gt; 4, in z = 1/x²: erfc(|x|) = e^(−x²)/|x| · (1/√π − z·P(z)/Q(z)). */
+    private static final double[] ERF_P = {1.63153871373020978e-2, 3.05326634961232344e-1, 3.60344899949804439e-1,
+            1.25781726111229246e-1, 1.60837851487422766e-2, 6.58749161529837803e-4};
+    private static final double[] ERF_Q = {1, 2.56852019228982242e0, 1.87295284992346047e0, 5.27905102951428412e-1,
+            6.05183413124413191e-2, 2.33520497626869185e-3};
+
+    /** |x| is clamped here: erfc(6) ≈ 2·10⁻¹⁷ is below half an ulp of 1, so erf(x) rounds to ±1 from 6 on. */
+    private static final double ERF_ONE = 6;
+
+    /**
+     * erf on every lane at a fixed cost, by Cody's three rational approximations (above):
+     *
+     * <pre>
+     *   |x| &lt;= 1/2      erf(x)    = x·A(x²)/B(x²)
+     *   1/2 &lt; |x| &lt;= 4  erfc(|x|) = e^(−x²)·C(|x|)/D(|x|)                    erf(x) = ±(1 − erfc(|x|))
+     *   4 &lt; |x|         erfc(|x|) = e^(−x²)/|x| · (1/√π − z·P(z)/Q(z)), z = 1/x²
+     * </pre>
+     *
+     * Each interval is evaluated only when some lane lies in it, and blended into the lanes that do; no lane
+     * waits for another to converge. ±∞ gives ±1, NaN gives NaN, −0 gives −0.
+     *
+     * @param x a vector of {@code S.length()} lanes, each any double
+     * @return erf of each lane, in a vector of the same shape
+     */
     static DoubleVector erf(DoubleVector x) {
-        DoubleVector a = x.abs();
-        VectorMask<Double> large = a.compare(VectorOperators.GE, 3.0);
-        // series, with |x| clamped below 3 so that it converges on every lane; it stops once every lane has
-        DoubleVector s = a.min(3.0);
-        DoubleVector x2 = s.mul(s), term = s, sum = s;
-        for (int n = 1; n < SERIES_TERMS; n++) {
-            term = term.mul(x2.mul(2.0 / (2 * n + 1)));
-            sum = sum.add(term);
-            if ((n & 3) == 0 && term.compare(VectorOperators.LE, sum.mul(1e-17)).allTrue()) {
-                break;
+        DoubleVector y = x.abs().min(ERF_ONE), result = x;
+        VectorMask<Double> small = y.compare(VectorOperators.LE, ERF_SMALL);
+        if (!small.allTrue()) {
+            // the middle interval's rational function; NaN lanes fall here and stay NaN
+            DoubleVector r = rational(y, ERF_C, ERF_D);
+            VectorMask<Double> tail = y.compare(VectorOperators.GT, ERF_MIDDLE);
+            if (tail.anyTrue()) {
+                // the tail's, in z = 1/x², over |x|
+                DoubleVector z = DoubleVector.broadcast(S, 1.0).div(y.mul(y));
+                DoubleVector t = DoubleVector.broadcast(S, ONE_OVER_SQRT_PI).sub(z.mul(rational(z, ERF_P, ERF_Q)));
+                r = r.blend(t.div(y), tail);
             }
+            DoubleVector magnitude = r.mul(expMinusSquare(y)).neg().add(1.0);             // 1 − erfc(|x|)
+            result = magnitude.blend(magnitude.neg(), x.test(VectorOperators.IS_NEGATIVE));   // erf is odd
         }
-        DoubleVector magnitude = sum.mul(x2.neg().lanewise(VectorOperators.EXP)).mul(TWO_OVER_SQRT_PI);
-        if (large.anyTrue()) {
-            // continued fraction, with |x| clamped to at least 3, only when some lane needs it
-            DoubleVector c = a.max(3.0), f = c;
-            for (int k = 60; k >= 1; k--) {
-                f = c.add(DoubleVector.broadcast(S, k / 2.0).div(f));
-            }
-            DoubleVector erfc = c.mul(c).neg().lanewise(VectorOperators.EXP).mul(ONE_OVER_SQRT_PI).div(f);
-            magnitude = magnitude.blend(DoubleVector.broadcast(S, 1.0).sub(erfc), large);
+        if (small.anyTrue()) {
+            // the first interval, odd as it stands
+            result = result.blend(x.mul(rational(x.mul(x), ERF_A, ERF_B)), small);
         }
-        return magnitude.blend(magnitude.neg(), x.compare(VectorOperators.LT, 0.0));   // erf is odd
+        return result;
+    }
+
+    /**
+     * n(u)/d(u), the polynomials' coefficients from the highest power down (equally many), both by Horner's
+     * rule: p ← p·u + c, one fused multiply-add per coefficient.
+     */
+    private static DoubleVector rational(DoubleVector u, double[] n, double[] d) {
+        DoubleVector p = DoubleVector.broadcast(S, n[0]), q = DoubleVector.broadcast(S, d[0]);
+        for (int k = 1; k < n.length; k++) {
+            p = p.fma(u, DoubleVector.broadcast(S, n[k]));
+            q = q.fma(u, DoubleVector.broadcast(S, d[k]));
+        }
+        return p.div(q);
+    }
+
+    /**
+     * e^(−y²) without the rounding error of y² in the exponent: y² = h + l exactly, h = fl(y²) and
+     * l = fma(y, y, −h), so e^(−y²) = e^(−h)·e^(−l) = e^(−h)·(1 − l) to within rounding (|l| &lt;= ulp(h)/2).
+     * CALERF reaches the same end with a second exponential, e^(−s²)·e^(−(y−s)(y+s)) for s = y truncated to
+     * sixteenths. The fused multiply-add is cheaper, and it keeps erf small enough for the JIT to inline it
+     * whole into GELU's loop: past its size budget the JIT stops inlining, and a vector passed to a call that
+     * is not inlined is allocated on the heap.
+     */
+    private static DoubleVector expMinusSquare(DoubleVector y) {
+        DoubleVector minusH = y.neg().mul(y), l = y.fma(y, minusH), e = minusH.lanewise(VectorOperators.EXP);
+        return e.fma(l.neg(), e);
     }
 
     /**
