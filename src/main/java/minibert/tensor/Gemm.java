@@ -225,29 +225,42 @@ public final class Gemm {
         }
     }
 
-    /** Packs α·op(A) rows i0…i0+mc−1, columns p0…p0+kc−1, into panels of MR rows stored column by column. */
+    /**
+     * Packs α·op(A) rows i0…i0+mc−1, columns p0…p0+kc−1, into panels of MR rows, each row of a panel stored
+     * whole ({@code kc} numbers) before the next: op(A)[i0 + ir + r, p0 + p] goes to {@code out[ir·kc + r·kc + p]},
+     * zero rows below the last. Without a transpose the rows are copied a vector at a time; the micro-kernel
+     * then reads the panel's MR rows side by side.
+     */
     private static void packA(boolean transA, double[] a, int aOff, int lda, int i0, int mc, int p0, int kc, double alpha,
                               double[] out) {
         for (int ir = 0; ir < mc; ir += MR) {
             int base = ir * kc, h = Math.min(MR, mc - ir);
-            if (transA) {                                                   // op(A)[i, p] = A[p, i]: MR neighbours in a row of A
+            if (transA && h == MR) {                                        // op(A)[i, p] = A[p, i]: MR neighbours in a row of A
                 for (int p = 0; p < kc; p++) {
-                    int from = aOff + (p0 + p) * lda + i0 + ir, o = base + p * MR;
-                    for (int r = 0; r < MR; r++) {
-                        out[o + r] = r < h ? alpha * a[from + r] : 0;
-                    }
+                    int from = aOff + (p0 + p) * lda + i0 + ir, o = base + p;
+                    out[o] = alpha * a[from];
+                    out[o + kc] = alpha * a[from + 1];
+                    out[o + 2 * kc] = alpha * a[from + 2];
+                    out[o + 3 * kc] = alpha * a[from + 3];
                 }
                 continue;
             }
             for (int r = 0; r < MR; r++) {
+                int o = base + r * kc;
                 if (r >= h) {
+                    java.util.Arrays.fill(out, o, o + kc, 0);              // below the last row: zeros
+                } else if (transA) {                                        // the last, partial panel: down a column of A
+                    int from = aOff + p0 * lda + i0 + ir + r;
                     for (int p = 0; p < kc; p++) {
-                        out[base + p * MR + r] = 0;
+                        out[o + p] = alpha * a[from + p * lda];
                     }
-                } else {
-                    int from = aOff + (i0 + ir + r) * lda + p0;
-                    for (int p = 0; p < kc; p++) {
-                        out[base + p * MR + r] = alpha * a[from + p];
+                } else {                                                    // a row of A, a vector at a time
+                    int from = aOff + (i0 + ir + r) * lda + p0, p = 0;
+                    for (; p <= kc - L; p += L) {
+                        DoubleVector.fromArray(S, a, from + p).mul(alpha).intoArray(out, o + p);
+                    }
+                    for (; p < kc; p++) {
+                        out[o + p] = alpha * a[from + p];
                     }
                 }
             }
@@ -266,17 +279,18 @@ public final class Gemm {
     private static void micro(double[] pa, int aOff, double[] pb, int bOff, int kc, double[] tile) {
         DoubleVector c00 = DoubleVector.zero(S), c01 = c00, c10 = c00, c11 = c00;
         DoubleVector c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+        int a1 = aOff + kc, a2 = a1 + kc, a3 = a2 + kc;                 // the panel's four rows, side by side
         for (int p = 0; p < kc; p++) {
-            int bo = bOff + p * NR, ao = aOff + p * MR;
+            int bo = bOff + p * NR;
             DoubleVector b0 = DoubleVector.fromArray(S, pb, bo);         // op(B)[p, j…j+2L)
             DoubleVector b1 = DoubleVector.fromArray(S, pb, bo + L);
-            DoubleVector a = DoubleVector.broadcast(S, pa[ao]);          // op(A)[i, p], on every lane
+            DoubleVector a = DoubleVector.broadcast(S, pa[aOff + p]);    // op(A)[i, p], on every lane
             c00 = a.fma(b0, c00); c01 = a.fma(b1, c01);
-            a = DoubleVector.broadcast(S, pa[ao + 1]);
+            a = DoubleVector.broadcast(S, pa[a1 + p]);
             c10 = a.fma(b0, c10); c11 = a.fma(b1, c11);
-            a = DoubleVector.broadcast(S, pa[ao + 2]);
+            a = DoubleVector.broadcast(S, pa[a2 + p]);
             c20 = a.fma(b0, c20); c21 = a.fma(b1, c21);
-            a = DoubleVector.broadcast(S, pa[ao + 3]);
+            a = DoubleVector.broadcast(S, pa[a3 + p]);
             c30 = a.fma(b0, c30); c31 = a.fma(b1, c31);
         }
         c00.intoArray(tile, 0); c01.intoArray(tile, L);

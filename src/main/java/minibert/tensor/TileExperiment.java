@@ -94,16 +94,16 @@ public final class TileExperiment {
     static void tile4x2(double[] pa, double[] pb, int kc, double[] out) {
         DoubleVector c00 = DoubleVector.zero(S), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
         for (int p = 0; p < kc; p++) {
-            int bo = p * 2 * L, ao = p * 4;
+            int bo = p * 2 * L;
             DoubleVector b0 = DoubleVector.fromArray(S, pb, bo + 0 * L);
             DoubleVector b1 = DoubleVector.fromArray(S, pb, bo + 1 * L);
-            DoubleVector a0 = DoubleVector.broadcast(S, pa[ao + 0]);
+            DoubleVector a0 = DoubleVector.broadcast(S, pa[p]);
             c00 = a0.fma(b0, c00); c01 = a0.fma(b1, c01);
-            DoubleVector a1 = DoubleVector.broadcast(S, pa[ao + 1]);
+            DoubleVector a1 = DoubleVector.broadcast(S, pa[1 * kc + p]);
             c10 = a1.fma(b0, c10); c11 = a1.fma(b1, c11);
-            DoubleVector a2 = DoubleVector.broadcast(S, pa[ao + 2]);
+            DoubleVector a2 = DoubleVector.broadcast(S, pa[2 * kc + p]);
             c20 = a2.fma(b0, c20); c21 = a2.fma(b1, c21);
-            DoubleVector a3 = DoubleVector.broadcast(S, pa[ao + 3]);
+            DoubleVector a3 = DoubleVector.broadcast(S, pa[3 * kc + p]);
             c30 = a3.fma(b0, c30); c31 = a3.fma(b1, c31);
         }
         c00.add(c01).add(c10).add(c11).add(c20).add(c21).add(c30).add(c31).intoArray(out, 0);
@@ -113,18 +113,18 @@ public final class TileExperiment {
     static void tile5x2(double[] pa, double[] pb, int kc, double[] out) {
         DoubleVector c00 = DoubleVector.zero(S), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00, c40 = c00, c41 = c00;
         for (int p = 0; p < kc; p++) {
-            int bo = p * 2 * L, ao = p * 5;
+            int bo = p * 2 * L;
             DoubleVector b0 = DoubleVector.fromArray(S, pb, bo + 0 * L);
             DoubleVector b1 = DoubleVector.fromArray(S, pb, bo + 1 * L);
-            DoubleVector a0 = DoubleVector.broadcast(S, pa[ao + 0]);
+            DoubleVector a0 = DoubleVector.broadcast(S, pa[p]);
             c00 = a0.fma(b0, c00); c01 = a0.fma(b1, c01);
-            DoubleVector a1 = DoubleVector.broadcast(S, pa[ao + 1]);
+            DoubleVector a1 = DoubleVector.broadcast(S, pa[1 * kc + p]);
             c10 = a1.fma(b0, c10); c11 = a1.fma(b1, c11);
-            DoubleVector a2 = DoubleVector.broadcast(S, pa[ao + 2]);
+            DoubleVector a2 = DoubleVector.broadcast(S, pa[2 * kc + p]);
             c20 = a2.fma(b0, c20); c21 = a2.fma(b1, c21);
-            DoubleVector a3 = DoubleVector.broadcast(S, pa[ao + 3]);
+            DoubleVector a3 = DoubleVector.broadcast(S, pa[3 * kc + p]);
             c30 = a3.fma(b0, c30); c31 = a3.fma(b1, c31);
-            DoubleVector a4 = DoubleVector.broadcast(S, pa[ao + 4]);
+            DoubleVector a4 = DoubleVector.broadcast(S, pa[4 * kc + p]);
             c40 = a4.fma(b0, c40); c41 = a4.fma(b1, c41);
         }
         c00.add(c01).add(c10).add(c11).add(c20).add(c21).add(c30).add(c31).add(c40).add(c41).intoArray(out, 0);
@@ -134,20 +134,20 @@ public final class TileExperiment {
     static void tile6x2(double[] pa, double[] pb, int kc, double[] out) {
         DoubleVector c00 = DoubleVector.zero(S), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
         for (int p = 0; p < kc; p++) {
-            int bo = p * 2 * L, ao = p * 6;
+            int bo = p * 2 * L;
             DoubleVector b0 = DoubleVector.fromArray(S, pb, bo + 0 * L);
             DoubleVector b1 = DoubleVector.fromArray(S, pb, bo + 1 * L);
-            DoubleVector a0 = DoubleVector.broadcast(S, pa[ao + 0]);
+            DoubleVector a0 = DoubleVector.broadcast(S, pa[p]);
             c00 = a0.fma(b0, c00); c01 = a0.fma(b1, c01);
-            DoubleVector a1 = DoubleVector.broadcast(S, pa[ao + 1]);
+            DoubleVector a1 = DoubleVector.broadcast(S, pa[1 * kc + p]);
             c10 = a1.fma(b0, c10); c11 = a1.fma(b1, c11);
-            DoubleVector a2 = DoubleVector.broadcast(S, pa[ao + 2]);
+            DoubleVector a2 = DoubleVector.broadcast(S, pa[2 * kc + p]);
             c20 = a2.fma(b0, c20); c21 = a2.fma(b1, c21);
-            DoubleVector a3 = DoubleVector.broadcast(S, pa[ao + 3]);
+            DoubleVector a3 = DoubleVector.broadcast(S, pa[3 * kc + p]);
             c30 = a3.fma(b0, c30); c31 = a3.fma(b1, c31);
-            DoubleVector a4 = DoubleVector.broadcast(S, pa[ao + 4]);
+            DoubleVector a4 = DoubleVector.broadcast(S, pa[4 * kc + p]);
             c40 = a4.fma(b0, c40); c41 = a4.fma(b1, c41);
-            DoubleVector a5 = DoubleVector.broadcast(S, pa[ao + 5]);
+            DoubleVector a5 = DoubleVector.broadcast(S, pa[5 * kc + p]);
             c50 = a5.fma(b0, c50); c51 = a5.fma(b1, c51);
         }
         c00.add(c01).add(c10).add(c11).add(c20).add(c21).add(c30).add(c31).add(c40).add(c41).add(c50).add(c51).intoArray(out, 0);
@@ -157,17 +157,17 @@ public final class TileExperiment {
     static void tile4x3(double[] pa, double[] pb, int kc, double[] out) {
         DoubleVector c00 = DoubleVector.zero(S), c01 = c00, c02 = c00, c10 = c00, c11 = c00, c12 = c00, c20 = c00, c21 = c00, c22 = c00, c30 = c00, c31 = c00, c32 = c00;
         for (int p = 0; p < kc; p++) {
-            int bo = p * 3 * L, ao = p * 4;
+            int bo = p * 3 * L;
             DoubleVector b0 = DoubleVector.fromArray(S, pb, bo + 0 * L);
             DoubleVector b1 = DoubleVector.fromArray(S, pb, bo + 1 * L);
             DoubleVector b2 = DoubleVector.fromArray(S, pb, bo + 2 * L);
-            DoubleVector a0 = DoubleVector.broadcast(S, pa[ao + 0]);
+            DoubleVector a0 = DoubleVector.broadcast(S, pa[p]);
             c00 = a0.fma(b0, c00); c01 = a0.fma(b1, c01); c02 = a0.fma(b2, c02);
-            DoubleVector a1 = DoubleVector.broadcast(S, pa[ao + 1]);
+            DoubleVector a1 = DoubleVector.broadcast(S, pa[1 * kc + p]);
             c10 = a1.fma(b0, c10); c11 = a1.fma(b1, c11); c12 = a1.fma(b2, c12);
-            DoubleVector a2 = DoubleVector.broadcast(S, pa[ao + 2]);
+            DoubleVector a2 = DoubleVector.broadcast(S, pa[2 * kc + p]);
             c20 = a2.fma(b0, c20); c21 = a2.fma(b1, c21); c22 = a2.fma(b2, c22);
-            DoubleVector a3 = DoubleVector.broadcast(S, pa[ao + 3]);
+            DoubleVector a3 = DoubleVector.broadcast(S, pa[3 * kc + p]);
             c30 = a3.fma(b0, c30); c31 = a3.fma(b1, c31); c32 = a3.fma(b2, c32);
         }
         c00.add(c01).add(c02).add(c10).add(c11).add(c12).add(c20).add(c21).add(c22).add(c30).add(c31).add(c32).intoArray(out, 0);
