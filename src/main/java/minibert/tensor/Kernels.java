@@ -126,6 +126,18 @@ public final class Kernels {
     }
 
     /**
+     * tanh on every lane, as tanh(u) = −e/(2 + e) with e = expm1(−2|u|), and the sign of u: within a few ulp
+     * of {@link Math#tanh} for every u, tiny ones included (expm1 keeps the digits that 1 − e^(−2|u|) would
+     * cancel), ±1 for large |u|, and NaN for NaN. The Vector API's own {@code TANH} ran at half the speed of a
+     * scalar loop over {@code Math.tanh} on the build's machine; this one runs several times faster than either.
+     */
+    static DoubleVector tanh(DoubleVector u) {
+        DoubleVector e = u.abs().mul(-2.0).lanewise(VectorOperators.EXPM1);
+        DoubleVector t = e.neg().div(e.add(2.0));
+        return t.blend(t.neg(), u.test(VectorOperators.IS_NEGATIVE));
+    }
+
+    /**
      * y = gelu(x) = ½·x·(1 + g), exact (g = erf(x/√2)) or tanh form (g = tanh(√(2/π)·(x + 0.044715·x³))); the
      * gate g is written to {@code gate} for the backward pass, which then needs no second erf. Split across
      * the {@link Pool}.
@@ -139,7 +151,7 @@ public final class Kernels {
         for (; i <= to - L; i += L) {
             DoubleVector v = DoubleVector.fromArray(S, x, i);
             DoubleVector g = tanh
-                    ? v.add(v.mul(v).mul(v).mul(0.044715)).mul(SQRT_2_OVER_PI).lanewise(VectorOperators.TANH)
+                    ? tanh(v.add(v.mul(v).mul(v).mul(0.044715)).mul(SQRT_2_OVER_PI))
                     : erf(v.mul(SQRT_HALF));
             g.intoArray(gate, i);
             v.mul(0.5).mul(g.add(1.0)).intoArray(y, i);
@@ -330,6 +342,24 @@ public final class Kernels {
             }
             for (; c < width; c++) {
                 db[c] += dy[o + c];
+            }
+        }
+    }
+
+    /** The scalar reference of {@link #addBias}. */
+    public static void addBiasScalar(double[] y, double[] b, int rows, int width) {
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < width; c++) {
+                y[r * width + c] += b[c];
+            }
+        }
+    }
+
+    /** The scalar reference of {@link #addColumnSums}. */
+    public static void addColumnSumsScalar(double[] dy, double[] db, int rows, int width) {
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < width; c++) {
+                db[c] += dy[r * width + c];
             }
         }
     }

@@ -87,15 +87,11 @@ class KernelsTest {
 
         double[] yb = random(n, 1, r), yb2 = yb.clone(), b = random(width, 1, r);
         Kernels.addBias(yb, b, rows, width);
-        for (int i = 0; i < n; i++) {
-            yb2[i] += b[i % width];
-        }
+        Kernels.addBiasScalar(yb2, b, rows, width);
         close(yb2, yb, 0, "bias seed " + seed);
         double[] db = new double[width], db2 = new double[width];
         Kernels.addColumnSums(g, db, rows, width);
-        for (int i = 0; i < n; i++) {
-            db2[i % width] += g[i];
-        }
+        Kernels.addColumnSumsScalar(g, db2, rows, width);
         close(db2, db, 1e-13, "bias gradient seed " + seed);
 
         double[] th = random(n, 1, r), th2 = th.clone(), gr = random(n, 1, r), m = new double[n], m2 = new double[n];
@@ -233,5 +229,28 @@ class KernelsTest {
         for (int i = 0; i < x.length; i++) {
             assertEquals(Double.doubleToRawLongBits(vectorErf(x[i])), Double.doubleToRawLongBits(erf[i]), "erf(" + x[i] + ") alone");
         }
+    }
+
+    @org.junit.jupiter.api.Test
+    void theVectorTanhIsWithinAFewUlpOfMathTanh() {
+        // u = k/256 on [0, 24] and special values, each with −u, shuffled so that a vector mixes signs and sizes
+        double[] grid = new double[6145 + 8];
+        for (int k = 0; k <= 6144; k++) {
+            grid[k] = k / 256.0;
+        }
+        double[] special = {1e-300, Double.MIN_VALUE, 1e-8, 1e-4, 400, Double.MAX_VALUE, Double.POSITIVE_INFINITY, 0.0};
+        System.arraycopy(special, 0, grid, 6145, special.length);
+        double[] u = mixed(grid, 3);
+        int l = S.length(), n = (u.length + l - 1) / l * l;
+        double[] in = Arrays.copyOf(u, n), out = new double[n];
+        for (int i = 0; i < n; i += l) {
+            Kernels.tanh(DoubleVector.fromArray(S, in, i)).intoArray(out, i);
+        }
+        for (int i = 0; i < u.length; i++) {
+            double expected = Math.tanh(u[i]);
+            assertEquals(expected, out[i], 4 * Math.ulp(expected), "tanh(" + u[i] + ")");
+            assertEquals(Math.copySign(1.0, u[i]), Math.copySign(1.0, out[i]), "sign of tanh(" + u[i] + ")");
+        }
+        assertTrue(Double.isNaN(Kernels.tanh(DoubleVector.broadcast(S, Double.NaN)).lane(0)), "tanh(NaN)");
     }
 }
