@@ -100,73 +100,85 @@ public final class GemmBenchmark {
                         String.format(Locale.ROOT, "%.0f%%", 100 * batched), batched >= 0.4));
     }
 
-    /** Runs every shape; {@code reps} timed repetitions each (median reported). */
+    /**
+     * Runs every shape; {@code reps} timed repetitions each (median reported). The whole measurement runs twice
+     * and the first pass, one repetition each, is discarded: measured in a single pass, the first shape came
+     * out a third slower than the same shape measured last, still running code that the JIT replaced later.
+     */
     public static List<Row> run(List<Shape> shapes, int reps) {
         warmUp();
-        List<Row> rows = new ArrayList<>();
         Random rnd = new Random(1);
         for (Shape s : shapes) {
-            DMatrixRMaj[] as = new DMatrixRMaj[s.batch], bs = new DMatrixRMaj[s.batch], cs = new DMatrixRMaj[s.batch];
-            for (int i = 0; i < s.batch; i++) {
-                as[i] = random(s.transA ? s.k : s.m, s.transA ? s.m : s.k, rnd);
-                bs[i] = random(s.transB ? s.n : s.k, s.transB ? s.k : s.n, rnd);
-                cs[i] = new DMatrixRMaj(s.m, s.n);
-            }
-            Runnable ejml = () -> {
-                for (int i = 0; i < s.batch; i++) {
-                    Products.EJML.gemm(s.transA, s.transB, 1, as[i], bs[i], 0, cs[i]);
-                }
-            };
-            Runnable single = () -> {
-                for (int i = 0; i < s.batch; i++) {
-                    Gemm.gemm(s.transA, s.transB, s.m, s.n, s.k, 1, as[i].data, as[i].numCols, bs[i].data, bs[i].numCols, 0, cs[i].data, s.n);
-                }
-            };
-            // the batched entry reads every product from one array, at offsets, as the attention does
-            int sa = as[0].getNumElements(), sb = bs[0].getNumElements(), sc = s.m * s.n;
-            double[] aAll = new double[s.batch * sa], bAll = new double[s.batch * sb], cAll = new double[s.batch * sc];
-            int[] aOff = new int[s.batch], bOff = new int[s.batch], cOff = new int[s.batch];
-            for (int i = 0; i < s.batch; i++) {
-                aOff[i] = i * sa;
-                bOff[i] = i * sb;
-                cOff[i] = i * sc;
-                System.arraycopy(as[i].data, 0, aAll, aOff[i], sa);
-                System.arraycopy(bs[i].data, 0, bAll, bOff[i], sb);
-            }
-            Runnable multi = () -> {
-                if (s.batch > 1) {
-                    Gemm.batched(s.transA, s.transB, s.m, s.n, s.k, 1, aAll, aOff, as[0].numCols, bAll, bOff, bs[0].numCols,
-                            0, cAll, cOff, s.n);
-                } else {
-                    Gemm.parallel(s.transA, s.transB, s.m, s.n, s.k, 1, as[0].data, as[0].numCols, bs[0].data, bs[0].numCols, 0, cs[0].data, s.n);
-                }
-            };
-            float[][] af = new float[s.batch][], bf = new float[s.batch][], cf = new float[s.batch][];
-            for (int i = 0; i < s.batch; i++) {
-                af[i] = toFloat(as[i].data);
-                bf[i] = toFloat(bs[i].data);
-                cf[i] = new float[s.m * s.n];
-            }
-            Runnable floatSingle = () -> {
-                for (int i = 0; i < s.batch; i++) {
-                    GemmF.gemm(s.transA, s.transB, s.m, s.n, s.k, 1f, af[i], as[i].numCols, bf[i], bs[i].numCols, 0f, cf[i], s.n);
-                }
-            };
-            float[] aAllF = toFloat(aAll), bAllF = toFloat(bAll), cAllF = new float[cAll.length];
-            Runnable floatMulti = () -> {
-                if (s.batch > 1) {
-                    GemmF.batched(s.transA, s.transB, s.m, s.n, s.k, 1f, aAllF, aOff, as[0].numCols, bAllF, bOff, bs[0].numCols,
-                            0f, cAllF, cOff, s.n);
-                } else {
-                    GemmF.parallel(s.transA, s.transB, s.m, s.n, s.k, 1f, af[0], as[0].numCols, bf[0], bs[0].numCols, 0f, cf[0], s.n);
-                }
-            };
-            // the five variants take turns, one timed run each per round, so that a burst of other work on the
-            // machine slows all of them alike and the ratios between them stay fair
-            double[] g = time(s, reps, ejml, single, multi, floatSingle, floatMulti);
-            rows.add(new Row(s, g[0], g[1], g[2], g[3], g[4]));
+            measure(s, 1, rnd);
+        }
+        List<Row> rows = new ArrayList<>();
+        for (Shape s : shapes) {
+            rows.add(measure(s, reps, rnd));
         }
         return rows;
+    }
+
+    /** One shape: the five variants, {@code reps} timed repetitions each. */
+    private static Row measure(Shape s, int reps, Random rnd) {
+        DMatrixRMaj[] as = new DMatrixRMaj[s.batch], bs = new DMatrixRMaj[s.batch], cs = new DMatrixRMaj[s.batch];
+        for (int i = 0; i < s.batch; i++) {
+            as[i] = random(s.transA ? s.k : s.m, s.transA ? s.m : s.k, rnd);
+            bs[i] = random(s.transB ? s.n : s.k, s.transB ? s.k : s.n, rnd);
+            cs[i] = new DMatrixRMaj(s.m, s.n);
+        }
+        Runnable ejml = () -> {
+            for (int i = 0; i < s.batch; i++) {
+                Products.EJML.gemm(s.transA, s.transB, 1, as[i], bs[i], 0, cs[i]);
+            }
+        };
+        Runnable single = () -> {
+            for (int i = 0; i < s.batch; i++) {
+                Gemm.gemm(s.transA, s.transB, s.m, s.n, s.k, 1, as[i].data, as[i].numCols, bs[i].data, bs[i].numCols, 0, cs[i].data, s.n);
+            }
+        };
+        // the batched entry reads every product from one array, at offsets, as the attention does
+        int sa = as[0].getNumElements(), sb = bs[0].getNumElements(), sc = s.m * s.n;
+        double[] aAll = new double[s.batch * sa], bAll = new double[s.batch * sb], cAll = new double[s.batch * sc];
+        int[] aOff = new int[s.batch], bOff = new int[s.batch], cOff = new int[s.batch];
+        for (int i = 0; i < s.batch; i++) {
+            aOff[i] = i * sa;
+            bOff[i] = i * sb;
+            cOff[i] = i * sc;
+            System.arraycopy(as[i].data, 0, aAll, aOff[i], sa);
+            System.arraycopy(bs[i].data, 0, bAll, bOff[i], sb);
+        }
+        Runnable multi = () -> {
+            if (s.batch > 1) {
+                Gemm.batched(s.transA, s.transB, s.m, s.n, s.k, 1, aAll, aOff, as[0].numCols, bAll, bOff, bs[0].numCols,
+                        0, cAll, cOff, s.n);
+            } else {
+                Gemm.parallel(s.transA, s.transB, s.m, s.n, s.k, 1, as[0].data, as[0].numCols, bs[0].data, bs[0].numCols, 0, cs[0].data, s.n);
+            }
+        };
+        float[][] af = new float[s.batch][], bf = new float[s.batch][], cf = new float[s.batch][];
+        for (int i = 0; i < s.batch; i++) {
+            af[i] = toFloat(as[i].data);
+            bf[i] = toFloat(bs[i].data);
+            cf[i] = new float[s.m * s.n];
+        }
+        Runnable floatSingle = () -> {
+            for (int i = 0; i < s.batch; i++) {
+                GemmF.gemm(s.transA, s.transB, s.m, s.n, s.k, 1f, af[i], as[i].numCols, bf[i], bs[i].numCols, 0f, cf[i], s.n);
+            }
+        };
+        float[] aAllF = toFloat(aAll), bAllF = toFloat(bAll), cAllF = new float[cAll.length];
+        Runnable floatMulti = () -> {
+            if (s.batch > 1) {
+                GemmF.batched(s.transA, s.transB, s.m, s.n, s.k, 1f, aAllF, aOff, as[0].numCols, bAllF, bOff, bs[0].numCols,
+                        0f, cAllF, cOff, s.n);
+            } else {
+                GemmF.parallel(s.transA, s.transB, s.m, s.n, s.k, 1f, af[0], as[0].numCols, bf[0], bs[0].numCols, 0f, cf[0], s.n);
+            }
+        };
+        // the five variants take turns, one timed run each per round, so that a burst of other work on the
+        // machine slows all of them alike and the ratios between them stay fair
+        double[] g = time(s, reps, ejml, single, multi, floatSingle, floatMulti);
+        return new Row(s, g[0], g[1], g[2], g[3], g[4]);
     }
 
     /**
