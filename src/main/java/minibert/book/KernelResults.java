@@ -2,6 +2,7 @@ package minibert.book;
 
 import minibert.tensor.Gemm;
 import minibert.tensor.GemmBenchmark;
+import minibert.tensor.SplitExperiment;
 import minibert.tensor.TileExperiment;
 
 import java.util.ArrayList;
@@ -83,6 +84,7 @@ public final class KernelResults implements ResultProducer {
         tiles.table("The micro-kernel's inner loop with four tile shapes, panels in the L1 cache (double; median of " + reps
                         + "; FMA peak " + fmt("%.0f", peak) + " GFLOP/s)",
                 List.of("Tile of C", "Accumulators", "Vector registers needed", "GFLOP/s", "% of peak"), tileCells);
+        split(results, reps);
         results.publish("fast/roofline").plot("Achieved GFLOP/s against arithmetic intensity (numbers as in the table)",
                 Plot.of("flops per byte moved (log)", "GFLOP/s (log)").logX().logY()
                         .points("EJML", intensity, ejml, null)
@@ -90,6 +92,33 @@ public final class KernelResults implements ResultProducer {
                         .points("kernel, " + Gemm.threads() + " threads", intensity, multi, null)
                         .reference(fmt("FMA peak, one core: %.0f", peak), peak)
                         .reference(fmt("%d cores at once, measured: %.0f", Gemm.threads(), peakAll), peakAll));
+    }
+
+    /** How the two threads share the pieces of one product, each piece timed ({@link SplitExperiment}). */
+    private static void split(Results results, int reps) {
+        SplitExperiment.Result r = SplitExperiment.run(2 * reps + 1);
+        double gflops = SplitExperiment.flops() / 1e3;                      // flops per µs ÷ 1000 = GFLOP/s
+        results.publish("fast/split")
+                .attribute("pieces", Integer.toString(r.pieces()))
+                .attribute("alone-us", fmt("%.0f", r.pieceAlone()))
+                .attribute("caller-pieces", fmt("%.0f", r.callerPieces()))
+                .attribute("caller-us", fmt("%.0f", r.callerPerPiece()))
+                .attribute("other-pieces", fmt("%.0f", r.otherPieces()))
+                .attribute("other-us", fmt("%.0f", r.otherPerPiece()))
+                .attribute("dynamic-us", fmt("%.0f", r.dynamic()))
+                .attribute("fixed-us", fmt("%.0f", r.fixedHalves()))
+                .table("x·Wᵀ (2048 × 192 × 192) in " + r.pieces() + " pieces on " + Gemm.threads() + " threads, each piece timed "
+                                + "(medians of " + (2 * reps + 1) + " rounds)",
+                        List.of("", "pieces", "µs per piece", "µs for the product", "GFLOP/s"),
+                        List.of(List.of("one piece alone, on the calling thread", 1, fmt("%.0f", r.pieceAlone()), "", ""),
+                                List.of("the calling thread, while both run", fmt("%.0f", r.callerPieces()),
+                                        fmt("%.0f", r.callerPerPiece()), "", ""),
+                                List.of("the other thread, while both run", fmt("%.0f", r.otherPieces()),
+                                        fmt("%.0f", r.otherPerPiece()), "", ""),
+                                List.of("pieces taken as the threads become free", r.pieces(), "", fmt("%.0f", r.dynamic()),
+                                        fmt("%.1f", gflops / r.dynamic())),
+                                List.of("one fixed half per thread", 2, "", fmt("%.0f", r.fixedHalves()),
+                                        fmt("%.1f", gflops / r.fixedHalves()))));
     }
 
     /**
