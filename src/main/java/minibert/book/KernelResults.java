@@ -102,23 +102,28 @@ public final class KernelResults implements ResultProducer {
         split.attribute("pieces", Integer.toString(r.pieces()))
                 .attribute("alone-us", fmt("%.0f", r.pieceAlone()))
                 .attribute("caller-pieces", fmt("%.0f", r.callerPieces()))
-                .attribute("caller-us", fmt("%.0f", r.callerPerPiece()))
+                .attribute("caller-us", perPiece(r.callerPerPiece()))
                 .attribute("other-pieces", fmt("%.0f", r.otherPieces()))
-                .attribute("other-us", fmt("%.0f", r.otherPerPiece()))
+                .attribute("other-us", perPiece(r.otherPerPiece()))
                 .attribute("dynamic-us", fmt("%.0f", r.dynamic()))
-                .attribute("fixed-us", fmt("%.0f", r.fixedHalves()))
+                .attribute("fixed-us", fmt("%.0f", r.fixedShares()))
                 .table("x·Wᵀ (2048 × 192 × 192) in " + r.pieces() + " pieces on " + Gemm.threads() + " threads, each piece timed "
                                 + "(medians of " + (2 * reps + 1) + " rounds)",
                         List.of("", "pieces", "µs per piece", "µs for the product", "GFLOP/s"),
                         List.of(List.of("one piece alone, on the calling thread", 1, fmt("%.0f", r.pieceAlone()), "", ""),
-                                List.of("the calling thread, while both run", fmt("%.0f", r.callerPieces()),
-                                        fmt("%.0f", r.callerPerPiece()), "", ""),
-                                List.of("the other thread, while both run", fmt("%.0f", r.otherPieces()),
-                                        fmt("%.0f", r.otherPerPiece()), "", ""),
+                                List.of("the calling thread, while all run", fmt("%.0f", r.callerPieces()),
+                                        perPiece(r.callerPerPiece()), "", ""),
+                                List.of("the pool's other threads, while all run", fmt("%.0f", r.otherPieces()),
+                                        perPiece(r.otherPerPiece()), "", ""),
                                 List.of("pieces taken as the threads become free", r.pieces(), "", fmt("%.0f", r.dynamic()),
                                         fmt("%.1f", gflops / r.dynamic())),
-                                List.of("one fixed half per thread", 2, "", fmt("%.0f", r.fixedHalves()),
-                                        fmt("%.1f", gflops / r.fixedHalves()))));
+                                List.of("one fixed share per thread", Gemm.threads(), "", fmt("%.0f", r.fixedShares()),
+                                        fmt("%.1f", gflops / r.fixedShares()))));
+    }
+
+    /** µs per piece, or a dash when a thread took no piece in any round. */
+    private static String perPiece(double micros) {
+        return Double.isNaN(micros) ? "—" : fmt("%.0f", micros);
     }
 
     /**

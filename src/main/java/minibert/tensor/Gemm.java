@@ -95,8 +95,7 @@ public final class Gemm {
             byDepth(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
             return;
         }
-        int pieces = Math.max(1, Math.min(PIECES_PER_THREAD * Pool.threads(), extent / unit));
-        int chunk = ((extent + pieces - 1) / pieces + unit - 1) / unit * unit;
+        int chunk = pieceSize(extent, unit);
         Pool.forEach((extent + chunk - 1) / chunk, piece -> {
             int from = piece * chunk, to = Math.min(extent, from + chunk);
             if (byColumns) {
@@ -105,6 +104,16 @@ public final class Gemm {
                 block(transA, transB, from, to, 0, n, k, alpha, a, 0, lda, b, 0, ldb, beta, c, 0, ldc);
             }
         });
+    }
+
+    /**
+     * The rows (or columns) of one piece of {@link #parallel}: {@code extent} cut into {@value #PIECES_PER_THREAD}
+     * pieces per thread, or fewer when that would make them narrower than {@code unit}, each a multiple of
+     * {@code unit} (the last takes what is left).
+     */
+    static int pieceSize(int extent, int unit) {
+        int pieces = Math.max(1, Math.min(PIECES_PER_THREAD * Pool.threads(), extent / unit));
+        return ((extent + pieces - 1) / pieces + unit - 1) / unit * unit;
     }
 
     /**

@@ -10,7 +10,7 @@ import java.util.concurrent.atomic.AtomicLongArray;
 /**
  * How the threads share a product on this machine: the projection x·Wᵀ (2048 × 192 × 192) cut into the
  * pieces {@link Gemm#parallel} uses, run through {@link Pool#forEach} with each piece timed and attributed
- * to the thread that took it, beside the same product split once, one fixed half per thread. It shows what
+ * to the thread that took it, beside the same product split once, one fixed share per thread. It shows what
  * the fixed split would hide: whether one thread computes its pieces more slowly than the other while both
  * run, and how many pieces the faster one then takes over.
  *
@@ -22,11 +22,17 @@ public final class SplitExperiment {
 
     /**
      * The figures, medians over the rounds: one piece on the calling thread alone (µs); per round, the pieces
-     * the calling thread took and its time per piece, the same for the pool's other threads; the whole product
-     * with the pieces taken as threads become free, and with one fixed half per thread (µs).
+     * the calling thread took and its time per piece, and the time per piece of the pool's other threads
+     * (NaN when one side took no piece in any round); the whole product with the pieces taken as threads
+     * become free, and with one fixed share per thread (µs).
      */
     public record Result(int pieces, double pieceAlone, double callerPieces, double callerPerPiece,
-                         double otherPieces, double otherPerPiece, double dynamic, double fixedHalves) {
+                         double otherPerPiece, double dynamic, double fixedShares) {
+
+        /** The pieces the other threads took: the rest (the median of pieces − x is pieces − the median of x). */
+        public double otherPieces() {
+            return pieces - callerPieces;
+        }
     }
 
     private SplitExperiment() {
@@ -55,17 +61,19 @@ public final class SplitExperiment {
             nanos.set(p, System.nanoTime() - t0);
             byCaller.set(p, Thread.currentThread() == caller ? 1 : 0);
         };
-        Runnable halves = () -> Pool.runAll(List.of(
-                () -> Gemm.gemm(false, true, M / 2, N, K, 1, a, 0, K, b, 0, K, 0, c, 0, N),
-                () -> Gemm.gemm(false, true, M - M / 2, N, K, 1, a, (M / 2) * K, K, b, 0, K, 0, c, (M / 2) * N, N)));
+        List<Runnable> shares = new ArrayList<>();                          // one fixed share of the rows per thread
+        for (int t = 0; t < Pool.threads(); t++) {
+            int from = t * M / Pool.threads(), to = (t + 1) * M / Pool.threads();
+            shares.add(() -> Gemm.gemm(false, true, to - from, N, K, 1, a, from * K, K, b, 0, K, 0, c, from * N, N));
+        }
+        Runnable fixedShares = () -> Pool.runAll(shares);
         for (int w = 0; w < 30; w++) {                                     // JIT warm-up of every path below
             piece.accept(w % pieces);
             Pool.forEach(pieces, piece);
-            halves.run();
+            fixedShares.run();
         }
         double[] alone = new double[rounds], dynamic = new double[rounds], fixed = new double[rounds];
-        double[] callerPieces = new double[rounds], callerPer = new double[rounds];
-        double[] otherPieces = new double[rounds], otherPer = new double[rounds];
+        double[] callerPieces = new double[rounds], callerPer = new double[rounds], otherPer = new double[rounds];
         for (int r = 0; r < rounds; r++) {
             piece.accept(r % pieces);
             alone[r] = nanos.get(r % pieces) / 1e3;
@@ -84,16 +92,15 @@ public final class SplitExperiment {
                 }
             }
             callerPieces[r] = mine;
-            otherPieces[r] = pieces - mine;
             callerPer[r] = mine == 0 ? Double.NaN : callerNanos / 1e3 / mine;
             otherPer[r] = mine == pieces ? Double.NaN : otherNanos / 1e3 / (pieces - mine);
-            halves.run();
+            fixedShares.run();
             t0 = System.nanoTime();
-            halves.run();
+            fixedShares.run();
             fixed[r] = (System.nanoTime() - t0) / 1e3;
         }
-        return new Result(pieces, median(alone), median(callerPieces), median(callerPer), median(otherPieces),
-                median(otherPer), median(dynamic), median(fixed));
+        return new Result(pieces, median(alone), median(callerPieces), median(callerPer), median(otherPer),
+                median(dynamic), median(fixed));
     }
 
     /** The median of the values that are numbers (NaN where none is). */
@@ -110,12 +117,12 @@ public final class SplitExperiment {
         return 2.0 * M * N * K;
     }
 
-    /** The rows [from, to) of C each piece covers: as many pieces as {@link Gemm#parallel} makes, tiling [0, M). */
+    /** The rows [from, to) of C each piece covers: the pieces {@link Gemm#parallel} cuts this product into. */
     static List<int[]> pieceRows() {
-        int pieces = Math.min(Gemm.PIECES_PER_THREAD * Pool.threads(), M / Gemm.MR);
+        int size = Gemm.pieceSize(M, Gemm.MR);
         List<int[]> out = new ArrayList<>();
-        for (int p = 0; p < pieces; p++) {
-            out.add(new int[] {p * M / pieces, (p + 1) * M / pieces});
+        for (int from = 0; from < M; from += size) {
+            out.add(new int[] {from, Math.min(M, from + size)});
         }
         return out;
     }

@@ -18,6 +18,7 @@ class SplitExperimentTest {
         for (int[] r : ranges) {
             assertEquals(next, r[0], "pieces are contiguous");
             assertTrue(r[1] > r[0], "no piece is empty");
+            assertTrue(r[0] % Gemm.MR == 0, "a piece starts on a micro-tile row");
             next = r[1];
         }
         assertEquals(SplitExperiment.M, next, "the pieces end at the last row");
@@ -28,7 +29,8 @@ class SplitExperimentTest {
         SplitExperiment.Result r = SplitExperiment.run(3);
         assertEquals(SplitExperiment.pieceRows().size(), r.pieces());
         assertTrue(r.callerPieces() >= 0 && r.callerPieces() <= r.pieces(), r.toString());
-        assertTrue(r.pieceAlone() > 0 && r.dynamic() > 0 && r.fixedHalves() > 0, r.toString());
+        assertEquals(r.pieces(), r.callerPieces() + r.otherPieces(), 0, r.toString());
+        assertTrue(r.pieceAlone() > 0 && r.dynamic() > 0 && r.fixedShares() > 0, r.toString());
         assertTrue(Double.isNaN(r.callerPerPiece()) || r.callerPerPiece() > 0, r.toString());
         assertEquals(1.0, SplitExperiment.median(new double[] {3, Double.NaN, 1, 0}), 0);
         assertTrue(Double.isNaN(SplitExperiment.median(new double[] {Double.NaN})));
