@@ -501,38 +501,76 @@ public final class Kernels {
     // ---------------------------------------------------------------- AdamW
 
     /**
-     * One AdamW step (Loshchilov and Hutter), with bias correction at step t ≥ 1:
-     * m ← β₁m + (1−β₁)g, v ← β₂v + (1−β₂)g², θ ← θ − lr·( m̂ / (√v̂ + ε) + λθ ), m̂ = m/(1−β₁ᵗ), v̂ = v/(1−β₂ᵗ).
+     * One AdamW step (Loshchilov and Hutter 2019) on a tensor, with bias correction at step t ≥ 1 and the
+     * gradient scaled by s (the global-norm clipping factor, 1 when not clipped):
+     *
+     * <pre>
+     * g' = s·g,  m ← β₁m + (1−β₁)g',  v ← β₂v + (1−β₂)g'²,  m̂ = m/(1−β₁ᵗ),  v̂ = v/(1−β₂ᵗ)
+     * θ ← θ − lr·( m̂ / (√v̂ + ε) + λθ )
+     * </pre>
+     *
+     * @return Σ (Δθ)², the squared norm of this step's change of θ
      */
-    public static void adamW(double[] theta, double[] g, double[] m, double[] v, int n, double lr, double beta1,
-                             double beta2, double eps, double weightDecay, int t) {
+    public static double adamW(double[] theta, double[] g, double s, double[] m, double[] v, int n, double lr,
+                               double beta1, double beta2, double eps, double weightDecay, long t) {
         double c1 = 1 / (1 - Math.pow(beta1, t)), c2 = 1 / (1 - Math.pow(beta2, t));
         int i = 0;
+        DoubleVector squares = DoubleVector.zero(S);
         for (; i <= n - L; i += L) {
-            DoubleVector gv = DoubleVector.fromArray(S, g, i);
+            DoubleVector gv = DoubleVector.fromArray(S, g, i).mul(s);
             DoubleVector mv = DoubleVector.fromArray(S, m, i).mul(beta1).add(gv.mul(1 - beta1));
             DoubleVector vv = DoubleVector.fromArray(S, v, i).mul(beta2).add(gv.mul(gv).mul(1 - beta2));
             mv.intoArray(m, i);
             vv.intoArray(v, i);
             DoubleVector th = DoubleVector.fromArray(S, theta, i);
-            DoubleVector update = mv.mul(c1).div(vv.mul(c2).sqrt().add(eps)).add(th.mul(weightDecay));
-            th.sub(update.mul(lr)).intoArray(theta, i);
+            DoubleVector step = mv.mul(c1).div(vv.mul(c2).sqrt().add(eps)).add(th.mul(weightDecay)).mul(lr);
+            squares = step.fma(step, squares);
+            th.sub(step).intoArray(theta, i);
         }
+        double sum = squares.reduceLanes(VectorOperators.ADD);
         for (; i < n; i++) {
-            m[i] = beta1 * m[i] + (1 - beta1) * g[i];
-            v[i] = beta2 * v[i] + (1 - beta2) * g[i] * g[i];
-            theta[i] -= lr * ((m[i] * c1) / (Math.sqrt(v[i] * c2) + eps) + weightDecay * theta[i]);
+            double gi = g[i] * s;
+            m[i] = beta1 * m[i] + (1 - beta1) * gi;
+            v[i] = beta2 * v[i] + (1 - beta2) * gi * gi;
+            double step = lr * ((m[i] * c1) / (Math.sqrt(v[i] * c2) + eps) + weightDecay * theta[i]);
+            sum += step * step;
+            theta[i] -= step;
         }
+        return sum;
     }
 
     /** The scalar reference of {@link #adamW}. */
-    public static void adamWScalar(double[] theta, double[] g, double[] m, double[] v, int n, double lr, double beta1,
-                                   double beta2, double eps, double weightDecay, int t) {
+    // tag::adamw-scalar[]
+    public static double adamWScalar(double[] theta, double[] g, double s, double[] m, double[] v, int n, double lr,
+                                     double beta1, double beta2, double eps, double weightDecay, long t) {
+        double sum = 0;
         for (int i = 0; i < n; i++) {
-            m[i] = beta1 * m[i] + (1 - beta1) * g[i];
-            v[i] = beta2 * v[i] + (1 - beta2) * g[i] * g[i];
-            double mHat = m[i] / (1 - Math.pow(beta1, t)), vHat = v[i] / (1 - Math.pow(beta2, t));
-            theta[i] -= lr * (mHat / (Math.sqrt(vHat) + eps) + weightDecay * theta[i]);
+            double gi = g[i] * s;                                    // the clipped gradient
+            m[i] = beta1 * m[i] + (1 - beta1) * gi;                  // first moment: a running mean of g
+            v[i] = beta2 * v[i] + (1 - beta2) * gi * gi;             // second moment: a running mean of g²
+            double mHat = m[i] / (1 - Math.pow(beta1, t));           // bias correction: m and v start at 0
+            double vHat = v[i] / (1 - Math.pow(beta2, t));
+            double step = lr * (mHat / (Math.sqrt(vHat) + eps)       // Adam's step …
+                    + weightDecay * theta[i]);                       // … plus decoupled weight decay
+            sum += step * step;
+            theta[i] -= step;
         }
+        return sum;
+    }
+    // end::adamw-scalar[]
+
+    /** Σ x², over a tensor's entries. */
+    public static double sumOfSquares(double[] x, int n) {
+        DoubleVector acc = DoubleVector.zero(S);
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            DoubleVector xv = DoubleVector.fromArray(S, x, i);
+            acc = xv.fma(xv, acc);
+        }
+        double sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            sum += x[i] * x[i];
+        }
+        return sum;
     }
 }

@@ -97,8 +97,8 @@ class KernelsTest {
         double[] th = random(n, 1, r), th2 = th.clone(), gr = random(n, 1, r), m = new double[n], m2 = new double[n];
         double[] v = new double[n], v2 = new double[n];
         for (int t = 1; t <= 3; t++) {
-            Kernels.adamW(th, gr, m, v, n, 1e-3, 0.9, 0.999, 1e-6, 0.01, t);
-            Kernels.adamWScalar(th2, gr, m2, v2, n, 1e-3, 0.9, 0.999, 1e-6, 0.01, t);
+            Kernels.adamW(th, gr, 0.75, m, v, n, 1e-3, 0.9, 0.999, 1e-6, 0.01, t);
+            Kernels.adamWScalar(th2, gr, 0.75, m2, v2, n, 1e-3, 0.9, 0.999, 1e-6, 0.01, t);
         }
         close(th2, th, 1e-13, "AdamW seed " + seed);
     }

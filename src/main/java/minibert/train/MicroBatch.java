@@ -1,0 +1,14 @@
+package minibert.train;
+
+import minibert.model.Batch;
+
+/**
+ * One micro-batch of an optimiser step.
+ *
+ * @param batch       ids, types, mask and MLM labels
+ * @param dropoutSeed the seed of its dropout masks ({@link minibert.nn.Pass#seedFor})
+ * @param lossScale   its share of the step's masked tokens, M_k / Σ M: the step's gradient is then exactly the
+ *                    gradient of the mean loss over all its masked tokens, whatever the micro-batches' sizes
+ */
+public record MicroBatch(Batch batch, long dropoutSeed, double lossScale) {
+}
