@@ -58,6 +58,7 @@ public final class ReferenceFixture {
     private final String torch;
     private final String torchPackage;
     private final long seed;
+    private final double weightStd;
     private final Batch batch;
     private final double loss;
     private final double[][] maskedLogits;
@@ -65,13 +66,14 @@ public final class ReferenceFixture {
     private final AdamW adamw;
 
     private ReferenceFixture(Path dir, String script, int generatorVersion, String torch, String torchPackage, long seed,
-                             Batch batch, double loss, double[][] maskedLogits, Map<String, Tensor> gradients, AdamW adamw) {
+                             double weightStd, Batch batch, double loss, double[][] maskedLogits, Map<String, Tensor> gradients, AdamW adamw) {
         this.dir = dir;
         this.script = script;
         this.generatorVersion = generatorVersion;
         this.torch = torch;
         this.torchPackage = torchPackage;
         this.seed = seed;
+        this.weightStd = weightStd;
         this.batch = batch;
         this.loss = loss;
         this.maskedLogits = maskedLogits;
@@ -147,7 +149,7 @@ public final class ReferenceFixture {
         JsonNode generator = r.field(root, "generator");
         return new ReferenceFixture(dir, r.field(generator, "script").asText(), r.field(generator, "version").asInt(),
                 r.field(root, "torch").asText(), root.path("torch_package").asText(""), r.field(root, "seed").asLong(),
-                batch, r.number(root, "loss"), logits, Map.copyOf(grads.tensors()), adamw);
+                r.number(root, "weight_std"), batch, r.number(root, "loss"), logits, Map.copyOf(grads.tensors()), adamw);
     }
 
     /** A new model holding the fixture's weights, read by the project's own {@link Checkpoint#load}. */
@@ -181,6 +183,11 @@ public final class ReferenceFixture {
     /** The seed of the weights. */
     public long seed() {
         return seed;
+    }
+
+    /** The standard deviation of the fixture's weights and biases (LayerNorm gains are 1 plus a smaller noise). */
+    public double weightStd() {
+        return weightStd;
     }
 
     public Batch batch() {
