@@ -90,6 +90,29 @@ public final class ReferenceResults implements ResultProducer {
                 + (c.withoutParameter().isEmpty() ? "" : "; no parameter for " + c.withoutParameter());
         results.publish("reference/check").seed(fixture.seed()).config(dir.resolve("fixture.json"))
                 .check("The loss, the log-probabilities and every gradient against PyTorch", c.passed(), detail);
+
+        // the optimizer: our AdamW against torch.optim.AdamW, the same steps on the same batch
+        minibert.train.OptimizerReference opt = minibert.train.OptimizerReference.run(fixture);
+        java.util.List<java.util.List<Object>> steps = new java.util.ArrayList<>();
+        for (int i = 0; i < opt.ours().length; i++) {
+            steps.add(java.util.List.of(i, fmt("%.15f", opt.ours()[i]), fmt("%.15f", opt.reference()[i]),
+                    fmt("%.1e", Math.abs(opt.ours()[i] - opt.reference()[i]))));
+        }
+        ReferenceFixture.AdamW a = fixture.adamw();
+        results.publish("reference/adamw").seed(fixture.seed()).config(dir.resolve("fixture.json"))
+                .attribute("steps", Integer.toString(a.steps()))
+                .attribute("lr", fmt("%.0e", a.lr()))
+                .attribute("weight-decay", fmt("%.2f", a.weightDecay()))
+                .attribute("max-difference", fmt("%.1e", opt.maxDifference()))
+                .attribute("tolerance", fmt("%.0e", minibert.train.OptimizerReference.TOLERANCE))
+                .attribute("decayed", Integer.toString(a.decay().size()))
+                .attribute("not-decayed", Integer.toString(a.noDecay().size()))
+                .table("Loss before each AdamW step and after the last: minibert against torch.optim.AdamW",
+                        java.util.List.of("Step", "minibert", "PyTorch", "|difference|"), steps);
+        results.publish("reference/adamw-check").seed(fixture.seed()).config(dir.resolve("fixture.json"))
+                .check("AdamW against torch.optim.AdamW", opt.passed(), a.steps() + " steps, largest loss difference "
+                        + fmt("%.1e", opt.maxDifference()) + " (tolerance " + fmt("%.0e", minibert.train.OptimizerReference.TOLERANCE) + ")"
+                        + (opt.decayMismatches().isEmpty() ? "; the same tensors decayed" : "; decay differs: " + opt.decayMismatches()));
     }
 
     private static String fmt(String f, Object... a) {

@@ -3,6 +3,7 @@ package minibert.model;
 import minibert.model.checkpoint.Checkpoint;
 import minibert.model.checkpoint.Tensor;
 import minibert.nn.Param;
+import minibert.nn.Pass;
 import org.ejml.data.DMatrixRMaj;
 
 import java.util.ArrayList;
@@ -61,13 +62,15 @@ public record ReferenceComparison(double loss, double referenceLoss, int maskedR
     // tag::compare[]
     public static ReferenceComparison run(ReferenceFixture fixture) {
         BertForMaskedLM model = fixture.model();                     // the fixture's weights, by Checkpoint.load
+        Batch batch = fixture.batch();
+        BertForMaskedLM.Activations acts = model.activations(batch.batch(), batch.length());
         model.zeroGrad();
-        double loss = model.forward(fixture.batch());
-        model.backward();
+        double loss = model.forward(batch, acts, Pass.INFERENCE);    // dropout 0, as in the fixture
+        model.backward(batch, acts);
 
-        DMatrixRMaj probs = model.head().lastProbabilities();        // softmax(z) at the labelled rows [M, V]
+        DMatrixRMaj probs = acts.head().probabilities();             // softmax(z) at the labelled rows [M, V]
         double[][] z = fixture.maskedLogits();                       // PyTorch's z [M][V]
-        int m = model.head().maskedCount();
+        int m = acts.head().masked();
         double logProbDifference = m == z.length ? 0 : Double.POSITIVE_INFINITY;
         for (int r = 0; r < m && r < z.length; r++) {
             double[] reference = logSoftmax(z[r]);
