@@ -41,9 +41,4 @@ public record Pass(boolean training, long seed) {
         z = (z + 0x9E3779B97F4A7C15L) * 0xBF58476D1CE4E5B9L;
         return z ^ (z >>> 29);
     }
-
-    /** The seed of micro-batch {@code micro} of optimiser step {@code step} of a run seeded {@code runSeed}. */
-    public static long seedFor(long runSeed, long step, int micro) {
-        return new Pass(true, runSeed).bits(1 << 20 | micro, step);
-    }
 }

@@ -73,7 +73,8 @@ public final class BertLearner implements Learner {
     public void accumulate(MicroBatch micro, Tally tally) {
         Batch batch = micro.batch();
         BertForMaskedLM.Activations acts = trainingRecord(batch);
-        double loss = model.forward(batch, acts, Pass.training(micro.dropoutSeed()));
+        Pass pass = micro.dropout() ? Pass.training(micro.dropoutSeed()) : Pass.INFERENCE;
+        double loss = model.forward(batch, acts, pass);
         model.backward(batch, acts, micro.lossScale());          // gradients += ∂(s·L)/∂θ
         tally.add(loss, acts.head().masked(), acts.head().correct());
     }

@@ -85,9 +85,9 @@ class AdamWTest {
         BertLearner whole = new BertLearner(new BertForMaskedLM(c, seed), tc, false);
         Tally ta = new Tally(), tw = new Tally();
         for (int i = 0; i < k; i++) {
-            accumulated.accumulate(new MicroBatch(micro[i], 0, (double) masked[i] / total), ta);
+            accumulated.accumulate(new MicroBatch(micro[i], 0, (double) masked[i] / total, false), ta);
         }
-        whole.accumulate(new MicroBatch(big, 0, 1), tw);
+        whole.accumulate(new MicroBatch(big, 0, 1, false), tw);
         assertEquals(tw.loss(), ta.loss(), 1e-12, "seed " + seed + ": the loss per masked token");
         List<Param> pa = accumulated.model().parameters(), pw = whole.model().parameters();
         for (int i = 0; i < pa.size(); i++) {
@@ -112,7 +112,7 @@ class AdamWTest {
         ModelConfig c = GradientCheck.smallConfig();
         BertLearner learner = new BertLearner(new BertForMaskedLM(c, 8), trainConfig(), false);
         Batch batch = GradientCheck.smallBatch(c, 8);
-        learner.accumulate(new MicroBatch(batch, 0, 1), new Tally());
+        learner.accumulate(new MicroBatch(batch, 0, 1, false), new Tally());
         UpdateReport report = new UpdateReport();
         learner.update(new Update(1e-3, 1e-3), report);
         assertTrue(report.gradientNorm() > 1e-3, "the test needs a gradient larger than the clip: " + report.gradientNorm());
@@ -129,7 +129,8 @@ class AdamWTest {
     }
 
     static TrainConfig trainConfig() {
-        return new TrainConfig(Path.of("model.yaml"), "imdb", 1, 3, 7, 10, 1e-3, 2, 0.01, 0.9, 0.999, 1e-6, 1, 1.0, 0.15, 5, 1);
+        return new TrainConfig(Path.of("model.yaml"), "imdb", 1, 3, 7, 10, 1e-3, 2, 0.01, 0.9, 0.999, 1e-6, 1, 1.0, 0.15, 5, 1,
+                5, 2, 2, "float64", "vector", 0);
     }
 
     static Batch concatenate(Batch[] parts, int t) {
