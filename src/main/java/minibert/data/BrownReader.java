@@ -1,9 +1,6 @@
 package minibert.data;
 
-import java.io.DataInputStream;
-import java.io.EOFException;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,8 +16,7 @@ import java.util.zip.GZIPInputStream;
  * files {@code package/ca01} … {@code package/cr09}, one tab-indented sentence per line, tokens
  * {@code word/tag} where the tag is the text after the last {@code /}.
  *
- * <p>The tarball is read with a small tar reader: 512-byte headers (name at offset 0, size in octal at
- * offset 124, type flag at 156), each file's content padded to a multiple of 512 bytes.
+ * <p>The tarball is read with {@link TarReader}.
  */
 public final class BrownReader {
 
@@ -33,37 +29,11 @@ public final class BrownReader {
 
     public static List<TaggedSentence> read(Path tgz) {
         List<TaggedSentence> out = new ArrayList<>();
-        try (InputStream raw = Files.newInputStream(tgz);
-             DataInputStream in = new DataInputStream(new GZIPInputStream(raw, 1 << 16))) {
-            byte[] header = new byte[512];
-            while (true) {
-                try {
-                    in.readFully(header);
-                } catch (EOFException e) {
-                    throw new DataException(tgz + ": the tar archive ends without its end-of-archive marker");
-                }
-                if (isZero(header)) {
-                    break;
-                }
-                String name = cString(header, 0, 100);
-                String prefix = cString(header, 345, 155);
-                if (!prefix.isEmpty()) {
-                    name = prefix + "/" + name;
-                }
-                long size;
-                try {
-                    size = Long.parseLong(cString(header, 124, 12).trim(), 8);
-                } catch (NumberFormatException e) {
-                    throw new DataException(tgz + ": malformed tar header for '" + name + "'");
-                }
-                byte type = header[156];
-                byte[] content = new byte[Math.toIntExact(size)];
-                in.readFully(content);
-                long pad = (512 - size % 512) % 512;
-                in.skipNBytes(pad);
-                String base = name.substring(name.lastIndexOf('/') + 1);
-                if ((type == '0' || type == 0) && base.matches("c[a-r][0-9]{2}")) {
-                    parse(base, new String(content, StandardCharsets.UTF_8), out, tgz);
+        try (TarReader tar = new TarReader(new GZIPInputStream(Files.newInputStream(tgz), 1 << 16), tgz.toString())) {
+            for (TarReader.Entry e = tar.next(); e != null; e = tar.next()) {
+                String base = e.name().substring(e.name().lastIndexOf('/') + 1);
+                if (e.isFile() && base.matches("c[a-r][0-9]{2}")) {
+                    parse(base, new String(tar.content(), StandardCharsets.UTF_8), out, tgz);
                 }
             }
         } catch (IOException e) {
@@ -109,22 +79,4 @@ public final class BrownReader {
         c.put("tags", (long) tags.size());
         return c;
     }
-
-    private static boolean isZero(byte[] b) {
-        for (byte x : b) {
-            if (x != 0) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private static String cString(byte[] b, int off, int len) {
-        int end = off;
-        while (end < off + len && b[end] != 0) {
-            end++;
-        }
-        return new String(b, off, end - off, StandardCharsets.ISO_8859_1);
-    }
-
 }

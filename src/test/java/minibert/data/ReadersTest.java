@@ -159,13 +159,7 @@ class ReadersTest {
 
     private static void tarEntry(ByteArrayOutputStream tar, String name, String content) {
         byte[] body = content.getBytes(StandardCharsets.UTF_8);
-        byte[] h = new byte[512];
-        byte[] n = name.getBytes(StandardCharsets.US_ASCII);
-        System.arraycopy(n, 0, h, 0, n.length);
-        byte[] size = String.format("%011o", body.length).getBytes(StandardCharsets.US_ASCII);
-        System.arraycopy(size, 0, h, 124, size.length);
-        h[156] = '0';
-        tar.writeBytes(h);
+        tar.writeBytes(TarWriter.header(name, '0', body.length, true));
         tar.writeBytes(body);
         tar.writeBytes(new byte[(512 - body.length % 512) % 512]);
     }
