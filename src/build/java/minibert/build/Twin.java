@@ -72,7 +72,13 @@ public final class Twin {
             "DoubleVector", "FloatVector",
             "DMatrixRMaj", "FMatrixRMaj",
             "CommonOps_DDRM", "CommonOps_FDRM",
-            "Gemm", "GemmF");                        // the float GEMM, Gemm's own twin
+            "Gemm", "GemmF",                         // the float GEMM, Gemm's own twin
+            // the exponential's bit arithmetic: 2^k is built in the exponent field of a float's own width
+            "LongVector", "IntVector",
+            "D2L", "F2I",
+            "reinterpretAsDoubles", "reinterpretAsFloats",
+            "LN2_HI", "LN2_HI_F",                    // ln 2 split per precision (ExpConstants)
+            "LN2_LO", "LN2_LO_F");
 
     /** The only words changed in string literals (and in comments, with the renames). */
     static final Map<String, String> TEXT_WORDS = ordered(
@@ -84,7 +90,7 @@ public final class Twin {
     static final Set<String> MATH_CAST = Set.of("sqrt", "exp", "log", "tanh", "pow", "ceil", "floor");
 
     /** {@code Math} methods with a float overload: unchanged. Any other {@code Math} member stops the generator. */
-    static final Set<String> MATH_OVERLOADED = Set.of("abs", "max", "min", "copySign", "signum", "fma", "ulp", "round");
+    static final Set<String> MATH_OVERLOADED = Set.of("abs", "max", "min", "copySign", "signum", "fma", "ulp", "round", "scalb");
 
     /**
      * Methods of precision-neutral code that return double (a configuration's ε, {@link java.util.Random}):

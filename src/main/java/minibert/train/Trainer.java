@@ -207,7 +207,9 @@ public final class Trainer {
             double perStep = elapsed / (done - startStep);
             listener.step(new StepReport(done, config.steps(), stopAt, stepTally.loss(), stepTally.accuracy(),
                     report.gradientNorm(), lr, (done - startStep) * (double) a * b * t / elapsed, perStep * (stopAt - done)));
-            if (done % config.logEvery() == 0 || done == stopAt) {
+            boolean end = done == config.steps();   // log and evaluate on the cadence only, so a resumed run's log
+            if (done % config.logEvery() == 0 || end) {                // reads as one run's
+
                 log(done, window, windowNorm / window.batches(), lr, report, (done - startStep) * (double) a * b * t / elapsed);
                 window.clear();
                 windowNorm = 0;
@@ -218,7 +220,7 @@ public final class Trainer {
             otherNanos += t3 - t2;
             timedSteps++;
             trainingSeconds += (t3 - t0) / 1e9;
-            if (done % config.evalEvery() == 0 || done == stopAt) {
+            if (done % config.evalEvery() == 0 || end) {
                 evaluate(done);
             }
             if (done % config.checkpointEvery() == 0 || done == stopAt) {
