@@ -75,7 +75,7 @@ public final class Twin {
             "Gemm", "GemmF",                         // the float GEMM, Gemm's own twin
             // the exponential's bit arithmetic: 2^k is built in the exponent field of a float's own width
             "LongVector", "IntVector",
-            "D2L", "F2I",
+            "reinterpretAsLongs", "reinterpretAsInts",
             "reinterpretAsDoubles", "reinterpretAsFloats",
             "LN2_HI", "LN2_HI_F",                    // ln 2 split per precision (ExpConstants)
             "LN2_LO", "LN2_LO_F");

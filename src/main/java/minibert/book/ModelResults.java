@@ -40,7 +40,11 @@ public final class ModelResults implements ResultProducer {
         Publication step = results.publish("model/step").seed(SEED).config(source.text());
         BertForMaskedLM model = new BertForMaskedLM(c, SEED, Products.VECTOR);
         BertForMaskedLM.Activations acts = model.activations(BATCH, t);
-        Batch batch = randomBatch(c, BATCH, t, new Random(SEED));
+        Batch batch = BookData.measuredBatch();                 // real text, masked as in training
+        if (batch.batch() != BATCH || batch.length() != t) {
+            throw new IllegalStateException("the measured batch is " + batch.batch() + " × " + batch.length() + ", this table expects "
+                    + BATCH + " × " + t);
+        }
 
         System.gc();
         for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
@@ -212,26 +216,6 @@ public final class ModelResults implements ResultProducer {
         }
         java.util.Arrays.sort(g);
         return g[2];
-    }
-
-    static Batch randomBatch(ModelConfig c, int b, int t, Random random) {
-        int n = b * t;
-        int[] ids = new int[n], types = new int[n], mask = new int[n], labels = new int[n];
-        for (int s = 0; s < b; s++) {
-            int real = t - random.nextInt(t / 4);          // some sequences end in padding
-            for (int i = 0; i < t; i++) {
-                int k = s * t + i;
-                if (i < real) {
-                    mask[k] = 1;
-                    ids[k] = 5 + random.nextInt(c.vocabSize() - 5);
-                    types[k] = i < real / 2 ? 0 : 1;
-                    labels[k] = random.nextDouble() < 0.15 ? ids[k] : MlmHead.IGNORE;
-                } else {
-                    labels[k] = MlmHead.IGNORE;
-                }
-            }
-        }
-        return new Batch(ids, types, mask, labels, b, t);
     }
 
     private static String shape(DMatrixRMaj m) {

@@ -8,6 +8,7 @@ import org.ejml.data.DMatrixRMaj;
  */
 public final class Param {
 
+    // tag::kind[]
     /**
      * What a tensor is, which decides how it is initialised and whether AdamW decays it. Named by the
      * layer that creates it, never guessed from its name.
@@ -40,6 +41,7 @@ public final class Param {
             return this == BIAS || this == NORM_GAIN || this == NORM_SHIFT;
         }
     }
+    // end::kind[]
 
     private final String name;
     private final Kind kind;

@@ -7,8 +7,6 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * Element-wise and row-wise kernels of the model, each in a Vector API version and a plain scalar
@@ -44,25 +42,31 @@ public final class Kernels {
      * order. Scalar Math.exp, log and tanh agree in both modes (HotSpot's interpreter calls the compiled stubs).
      */
 
-    /** Σ of a vector's lanes, always in the same order: a butterfly of exact additions, then lane 0. */
+    /**
+     * Σ of a vector's lanes, always in the same order: a butterfly of exact lane-wise additions with constant
+     * shuffles (lane i with lane i ^ h, h = L/2, …, 1, for up to 16 lanes), then lane 0. Every form of the code
+     * adds the same pairs, and nothing leaves the registers.
+     */
     static double sum(DoubleVector v) {
-        for (VectorShuffle<Double> swap : SWAPS) {
-            v = v.add(v.rearrange(swap));
+        if (L > 8) {
+            v = v.add(v.rearrange(SWAP8));
+        }
+        if (L > 4) {
+            v = v.add(v.rearrange(SWAP4));
+        }
+        if (L > 2) {
+            v = v.add(v.rearrange(SWAP2));
+        }
+        if (L > 1) {
+            v = v.add(v.rearrange(SWAP1));
         }
         return v.lane(0);
     }
 
-    /** The butterfly's shuffles: lane i with lane i ^ h, for h = L/2, L/4, …, 1. */
-    private static final List<VectorShuffle<Double>> SWAPS = swaps();
-
-    private static List<VectorShuffle<Double>> swaps() {
-        List<VectorShuffle<Double>> out = new ArrayList<>();
-        for (int h = L / 2; h >= 1; h /= 2) {
-            int half = h;
-            out.add(VectorShuffle.fromOp(S, i -> i ^ half));
-        }
-        return out;
-    }
+    private static final VectorShuffle<Double> SWAP1 = VectorShuffle.fromOp(S, i -> i ^ 1);
+    private static final VectorShuffle<Double> SWAP2 = VectorShuffle.fromOp(S, i -> (i ^ 2) % L);
+    private static final VectorShuffle<Double> SWAP4 = VectorShuffle.fromOp(S, i -> (i ^ 4) % L);
+    private static final VectorShuffle<Double> SWAP8 = VectorShuffle.fromOp(S, i -> (i ^ 8) % L);
 
     private static final double LOG2E = 1.4426950408889634;
     /** Adding and subtracting 1.5·2^(p−1) rounds a number of magnitude below 2^(p−2) to the nearest integer. */
@@ -71,10 +75,31 @@ public final class Kernels {
     private static final double EXP_LOW = (1 - Double.MAX_EXPONENT) * ExpConstants.LN2_HI;
     /** Above this, 2^k would leave the exponent range: e^x is returned as +∞ (beyond the float's range: overflow). */
     private static final double EXP_HIGH = Double.MAX_EXPONENT * ExpConstants.LN2_HI;
-    /** 1/n! for n = 13 … 0: e^r's Taylor polynomial, whose truncation error for |r| ≤ ln2/2 is below 10⁻¹⁷ of e^r. */
-    private static final double[] EXP_TAYLOR = {1.6059043836821613e-10, 2.08767569878681e-9, 2.505210838544172e-8,
-            2.7557319223985893e-7, 2.755731922398589e-6, 2.48015873015873e-5, 1.984126984126984e-4,
-            1.388888888888889e-3, 8.333333333333333e-3, 4.1666666666666664e-2, 0.16666666666666666, 0.5, 1.0, 1.0};
+    /** 1/n!: e^r's Taylor coefficients, whose truncation after n = 13 leaves below 10⁻¹⁷ of e^r for |r| ≤ ln2/2. */
+    private static final double T2 = 0.5, T3 = 0.16666666666666666, T4 = 4.1666666666666664e-2,
+            T5 = 8.333333333333333e-3, T6 = 1.388888888888889e-3, T7 = 1.984126984126984e-4, T8 = 2.48015873015873e-5,
+            T9 = 2.755731922398589e-6, T10 = 2.7557319223985893e-7, T11 = 2.505210838544172e-8,
+            T12 = 2.08767569878681e-9, T13 = 1.6059043836821613e-10;
+
+    /**
+     * q(r) = Σ_{n=1}^{13} rⁿ⁻¹/n!, so that e^r = 1 + r·q(r) and e^r − 1 = r·q(r), by Horner's rule written out:
+     * the kernels call it inside their loops, and a helper the JIT inlines must be straight-line code (a loop
+     * gets compiled on its own, and a vector handed to a method that is not inlined is boxed on the heap).
+     */
+    private static DoubleVector expSeries(DoubleVector r) {
+        DoubleVector p = r.fma(T13, T12);
+        p = p.fma(r, DoubleVector.broadcast(S, T11));
+        p = p.fma(r, DoubleVector.broadcast(S, T10));
+        p = p.fma(r, DoubleVector.broadcast(S, T9));
+        p = p.fma(r, DoubleVector.broadcast(S, T8));
+        p = p.fma(r, DoubleVector.broadcast(S, T7));
+        p = p.fma(r, DoubleVector.broadcast(S, T6));
+        p = p.fma(r, DoubleVector.broadcast(S, T5));
+        p = p.fma(r, DoubleVector.broadcast(S, T4));
+        p = p.fma(r, DoubleVector.broadcast(S, T3));
+        p = p.fma(r, DoubleVector.broadcast(S, T2));
+        return p.fma(r, DoubleVector.broadcast(S, 1.0));
+    }
 
     /**
      * e^x on every lane, deterministically: x = k·ln2 + r with k = round(x/ln2) and |r| ≤ ln2/2 (Cody and
@@ -84,15 +109,16 @@ public final class Kernels {
      */
     static DoubleVector exp(DoubleVector x) {
         DoubleVector xc = x.max(EXP_LOW).min(EXP_HIGH);
-        DoubleVector k = xc.mul(LOG2E).add(ROUNDER).sub(ROUNDER);                  // round(x / ln 2)
+        DoubleVector t = xc.mul(LOG2E).add(ROUNDER);                              // 1.5·2^(p−1) + k, k in its low bits
+        DoubleVector k = t.sub(ROUNDER);                                          // round(x / ln 2)
         DoubleVector r = k.neg().fma(DoubleVector.broadcast(S, ExpConstants.LN2_HI), xc);   // x − k·ln2, in two parts
         r = k.neg().fma(DoubleVector.broadcast(S, ExpConstants.LN2_LO), r);
-        DoubleVector p = DoubleVector.broadcast(S, EXP_TAYLOR[0]);
-        for (int i = 1; i < EXP_TAYLOR.length; i++) {
-            p = p.fma(r, DoubleVector.broadcast(S, EXP_TAYLOR[i]));
-        }
-        DoubleVector twoToK = ((LongVector) k.convert(VectorOperators.D2L, 0)).add(Double.MAX_EXPONENT)
-                .lanewise(VectorOperators.LSHL, Double.PRECISION - 1).reinterpretAsDoubles();
+        DoubleVector p = expSeries(r).fma(r, DoubleVector.broadcast(S, 1.0));       // e^r = 1 + r·q(r)
+        // 2^k: k is the difference of t's bits and the rounder's (both in one binade), plus the exponent bias,
+        // shifted into the exponent field; integer arithmetic, no conversion (AVX2 has none from double to long)
+        LongVector kBits = t.reinterpretAsLongs().sub(DoubleVector.broadcast(S, ROUNDER).reinterpretAsLongs());
+        DoubleVector twoToK = kBits.add(Double.MAX_EXPONENT).lanewise(VectorOperators.LSHL, Double.PRECISION - 1)
+                .reinterpretAsDoubles();
         DoubleVector e = p.mul(twoToK);
         e = e.blend(0, x.compare(VectorOperators.LT, EXP_LOW));
         e = e.blend(Double.POSITIVE_INFINITY, x.compare(VectorOperators.GT, EXP_HIGH));
@@ -103,24 +129,14 @@ public final class Kernels {
     private static final double EXPM1_SERIES = 0.5 * ExpConstants.LN2_HI;
 
     /**
-     * e^x − 1 on every lane, deterministically: for |x| ≤ ln2/2 the series x + x²/2! + … + x¹³/13! (Horner's rule
-     * on {@link #EXP_TAYLOR}, the constant term left out), elsewhere {@link #exp} − 1.
+     * e^x − 1 on every lane, deterministically: for |x| ≤ ln2/2 the series x + x²/2! + … + x¹³/13!
+     * ({@link #expSeries} times x), elsewhere {@link #exp} − 1.
      */
     static DoubleVector expm1(DoubleVector x) {
         VectorMask<Double> near = x.abs().compare(VectorOperators.LE, EXPM1_SERIES);
-        DoubleVector result = x;
-        if (!near.allTrue()) {
-            result = exp(x).sub(1.0);
-        }
-        if (near.anyTrue()) {
-            DoubleVector p = DoubleVector.broadcast(S, EXP_TAYLOR[0]);
-            for (int i = 1; i < EXP_TAYLOR.length - 1; i++) {
-                p = p.fma(x, DoubleVector.broadcast(S, EXP_TAYLOR[i]));
-            }
-            result = result.blend(p.mul(x), near);
-        }
-        return result;
+        return exp(x).sub(1.0).blend(expSeries(x).mul(x), near);              // both, then the right one per lane
     }
+
 
     // ---------------------------------------------------------------- erf and GELU
 
@@ -158,7 +174,8 @@ public final class Kernels {
     private static final double ERF_ONE = 6;
 
     /**
-     * erf on every lane at a fixed cost, by Cody's three rational approximations (above):
+     * erf(scale·x) for every entry of {@code x[from, to)}, into {@code out}, by Cody's three rational
+     * approximations (above):
      *
      * <pre>
      *   |x| &lt;= 1/2      erf(x)    = x·A(x²)/B(x²)
@@ -166,44 +183,99 @@ public final class Kernels {
      *   4 &lt; |x|         erfc(|x|) = e^(−x²)/|x| · (1/√π − z·P(z)/Q(z)), z = 1/x²
      * </pre>
      *
-     * Each interval is evaluated only when some lane lies in it, and blended into the lanes that do; no lane
-     * waits for another to converge. ±∞ gives ±1, NaN gives NaN, −0 gives −0.
+     * Every interval is evaluated on every lane and blended into the lanes it serves, without branches: the
+     * cost is fixed and no lane waits for another. The work is done in four loops over the range, each a method
+     * of its own: the tail's and the middle interval's factor into {@code out}, the first interval's result into
+     * {@code scratch}, then the exponential and the blend. One method with all of it grew
+     * past the size up to which the JIT inlines the Vector API's operations (its node-count cutoff), and the
+     * vectors of what it could not inline were boxed on the heap, a hundred megabytes per training step. ±∞ gives ±1, NaN gives NaN, −0 gives −0.
      *
-     * @param x a vector of {@code S.length()} lanes, each any double
-     * @return erf of each lane, in a vector of the same shape
+     * @param scratch as long as {@code out}; its entries in [from, to) are overwritten
      */
+    static void erf(double[] x, double scale, double[] out, double[] scratch, int from, int to) {
+        int end = from + (to - from) / L * L;
+        erfTail(x, scale, out, from, end);
+        erfMiddle(x, scale, out, from, end);
+        erfSmall(x, scale, scratch, from, end);
+        erfFinish(x, scale, out, scratch, from, end);
+        for (int i = end; i < to; i++) {
+            out[i] = Erf.erf(scale * x[i]);
+        }
+    }
+
+    /** The tail's factor, (1/√π − z·P(z)/Q(z))/|x| with z = 1/x², into out; {@code to − from} a multiple of L. */
+    private static void erfTail(double[] x, double scale, double[] out, int from, int to) {
+        for (int i = from; i < to; i += L) {
+            DoubleVector y = DoubleVector.fromArray(S, x, i).mul(scale).abs().min(ERF_ONE);
+            DoubleVector z = DoubleVector.broadcast(S, 1.0).div(y.mul(y));
+            DoubleVector t = DoubleVector.broadcast(S, ONE_OVER_SQRT_PI).sub(z.mul(rational(z, ERF_P, ERF_Q)));
+            t.div(y).intoArray(out, i);
+        }
+    }
+
+    /** The middle interval's C(|x|)/D(|x|), over the tail's where |x| ≤ 4; NaN lanes fall here and stay NaN. */
+    private static void erfMiddle(double[] x, double scale, double[] out, int from, int to) {
+        for (int i = from; i < to; i += L) {
+            DoubleVector y = DoubleVector.fromArray(S, x, i).mul(scale).abs().min(ERF_ONE);
+            DoubleVector tail = DoubleVector.fromArray(S, out, i);
+            rational(y, ERF_C, ERF_D).blend(tail, y.compare(VectorOperators.GT, ERF_MIDDLE)).intoArray(out, i);
+        }
+    }
+
+    /** The first interval's x·A(x²)/B(x²), odd as it stands, into scratch. */
+    private static void erfSmall(double[] x, double scale, double[] scratch, int from, int to) {
+        for (int i = from; i < to; i += L) {
+            DoubleVector v = DoubleVector.fromArray(S, x, i).mul(scale);
+            v.mul(rational(v.mul(v), ERF_A, ERF_B)).intoArray(scratch, i);
+        }
+    }
+
+    /** 1 − e^(−x²)·r with erf's sign, or the first interval's value; {@code to − from} a multiple of L. */
+    private static void erfFinish(double[] x, double scale, double[] out, double[] scratch, int from, int to) {
+        for (int i = from; i < to; i += L) {
+            DoubleVector v = DoubleVector.fromArray(S, x, i).mul(scale), y = v.abs().min(ERF_ONE);
+            DoubleVector magnitude = DoubleVector.fromArray(S, out, i).mul(expMinusSquare(y)).neg().add(1.0); // 1 − erfc(|x|)
+            DoubleVector large = magnitude.blend(magnitude.neg(), v.test(VectorOperators.IS_NEGATIVE));   // erf is odd
+            large.blend(DoubleVector.fromArray(S, scratch, i), y.compare(VectorOperators.LE, ERF_SMALL)).intoArray(out, i);
+        }
+    }
+
+    /** erf on every lane of one vector: {@link #erf(double[], double, double[], double[], int, int)} on its lanes (for tests). */
     static DoubleVector erf(DoubleVector x) {
-        DoubleVector y = x.abs().min(ERF_ONE), result = x;
-        VectorMask<Double> small = y.compare(VectorOperators.LE, ERF_SMALL);
-        if (!small.allTrue()) {
-            // the middle interval's rational function; NaN lanes fall here and stay NaN
-            DoubleVector r = rational(y, ERF_C, ERF_D);
-            VectorMask<Double> tail = y.compare(VectorOperators.GT, ERF_MIDDLE);
-            if (tail.anyTrue()) {
-                // the tail's, in z = 1/x², over |x|
-                DoubleVector z = DoubleVector.broadcast(S, 1.0).div(y.mul(y));
-                DoubleVector t = DoubleVector.broadcast(S, ONE_OVER_SQRT_PI).sub(z.mul(rational(z, ERF_P, ERF_Q)));
-                r = r.blend(t.div(y), tail);
-            }
-            DoubleVector magnitude = r.mul(expMinusSquare(y)).neg().add(1.0);             // 1 − erfc(|x|)
-            result = magnitude.blend(magnitude.neg(), x.test(VectorOperators.IS_NEGATIVE));   // erf is odd
-        }
-        if (small.anyTrue()) {
-            // the first interval, odd as it stands
-            result = result.blend(x.mul(rational(x.mul(x), ERF_A, ERF_B)), small);
-        }
-        return result;
+        double[] in = new double[L], out = new double[L], scratch = new double[L];
+        x.intoArray(in, 0);
+        erf(in, 1.0, out, scratch, 0, L);
+        return DoubleVector.fromArray(S, out, 0);
     }
 
     /**
-     * n(u)/d(u), the polynomials' coefficients from the highest power down (equally many), both by Horner's
-     * rule: p ← p·u + c, one fused multiply-add per coefficient.
+     * n(u)/d(u), the polynomials' coefficients from the highest power down (equally many, at most nine), both
+     * by Horner's rule: p ← p·u + c, one fused multiply-add per coefficient. Written out for each length rather
+     * than as a loop: a loop carries its vectors from one iteration to the next, and the JIT then boxed them on
+     * the heap here; straight-line code keeps them in registers.
      */
     private static DoubleVector rational(DoubleVector u, double[] n, double[] d) {
         DoubleVector p = DoubleVector.broadcast(S, n[0]), q = DoubleVector.broadcast(S, d[0]);
-        for (int k = 1; k < n.length; k++) {
-            p = p.fma(u, DoubleVector.broadcast(S, n[k]));
-            q = q.fma(u, DoubleVector.broadcast(S, d[k]));
+        int k = n.length;
+        p = p.fma(u, DoubleVector.broadcast(S, n[1]));
+        q = q.fma(u, DoubleVector.broadcast(S, d[1]));
+        p = p.fma(u, DoubleVector.broadcast(S, n[2]));
+        q = q.fma(u, DoubleVector.broadcast(S, d[2]));
+        p = p.fma(u, DoubleVector.broadcast(S, n[3]));
+        q = q.fma(u, DoubleVector.broadcast(S, d[3]));
+        p = p.fma(u, DoubleVector.broadcast(S, n[4]));
+        q = q.fma(u, DoubleVector.broadcast(S, d[4]));
+        if (k > 5) {
+            p = p.fma(u, DoubleVector.broadcast(S, n[5]));
+            q = q.fma(u, DoubleVector.broadcast(S, d[5]));
+        }
+        if (k > 6) {
+            p = p.fma(u, DoubleVector.broadcast(S, n[6]));
+            q = q.fma(u, DoubleVector.broadcast(S, d[6]));
+            p = p.fma(u, DoubleVector.broadcast(S, n[7]));
+            q = q.fma(u, DoubleVector.broadcast(S, d[7]));
+            p = p.fma(u, DoubleVector.broadcast(S, n[8]));
+            q = q.fma(u, DoubleVector.broadcast(S, d[8]));
         }
         return p.div(q);
     }
@@ -242,19 +314,37 @@ public final class Kernels {
         Pool.forRanges(n, L, GELU_COST, (from, to) -> gelu(x, y, gate, from, to, tanh));
     }
 
+    /** Elements a thread takes through GELU's passes at a time: small enough that they stay in its L1 cache between passes. */
+    private static final int GELU_CHUNK = 1024;
+
     private static void gelu(double[] x, double[] y, double[] gate, int from, int to, boolean tanh) {
+        for (int c = from; c < to; c += GELU_CHUNK) {
+            int e = Math.min(to, c + GELU_CHUNK);
+            if (tanh) {
+                tanhGate(x, gate, c, e);
+            } else {
+                erf(x, SQRT_HALF, gate, y, c, e);                    // g = erf(x/√2), y as scratch
+            }
+            int i = c;
+            for (; i <= e - L; i += L) {
+                DoubleVector v = DoubleVector.fromArray(S, x, i);
+                v.mul(0.5).mul(DoubleVector.fromArray(S, gate, i).add(1.0)).intoArray(y, i);   // ½·x·(1 + g)
+            }
+            for (; i < e; i++) {
+                y[i] = 0.5 * x[i] * (1 + gate[i]);
+            }
+        }
+    }
+
+    /** The tanh form's gate, tanh(√(2/π)·(x + 0.044715·x³)), for x[from, to). */
+    private static void tanhGate(double[] x, double[] gate, int from, int to) {
         int i = from;
         for (; i <= to - L; i += L) {
             DoubleVector v = DoubleVector.fromArray(S, x, i);
-            DoubleVector g = tanh
-                    ? tanh(v.add(v.mul(v).mul(v).mul(0.044715)).mul(SQRT_2_OVER_PI))
-                    : erf(v.mul(SQRT_HALF));
-            g.intoArray(gate, i);
-            v.mul(0.5).mul(g.add(1.0)).intoArray(y, i);
+            tanh(v.add(v.mul(v).mul(v).mul(0.044715)).mul(SQRT_2_OVER_PI)).intoArray(gate, i);
         }
         for (; i < to; i++) {
-            gate[i] = geluGateScalar(x[i], tanh);
-            y[i] = 0.5 * x[i] * (1 + gate[i]);
+            gate[i] = geluGateScalar(x[i], true);
         }
     }
 
@@ -319,37 +409,64 @@ public final class Kernels {
 
     private static void softmaxRows(double[] s, int fromRow, int toRow, int width) {
         for (int r = fromRow; r < toRow; r++) {
-            int o = r * width, c = 0;
-            DoubleVector vmax = DoubleVector.broadcast(S, Double.NEGATIVE_INFINITY);
-            for (; c <= width - L; c += L) {
-                vmax = vmax.max(DoubleVector.fromArray(S, s, o + c));
-            }
-            double max = vmax.reduceLanes(VectorOperators.MAX);
-            for (int t = c; t < width; t++) {
-                max = Math.max(max, s[o + t]);
-            }
-            DoubleVector vsum = DoubleVector.zero(S);
-            c = 0;
-            for (; c <= width - L; c += L) {
-                DoubleVector e = exp(DoubleVector.fromArray(S, s, o + c).sub(max));
-                e.intoArray(s, o + c);
-                vsum = vsum.add(e);
-            }
-            double sum = sum(vsum);
-            for (int t = c; t < width; t++) {
-                s[o + t] = Math.exp(s[o + t] - max);
-                sum += s[o + t];
-            }
-            double inv = 1 / sum;
-            c = 0;
-            for (; c <= width - L; c += L) {
-                DoubleVector.fromArray(S, s, o + c).mul(inv).intoArray(s, o + c);
-            }
-            for (int t = c; t < width; t++) {
-                s[o + t] *= inv;
-            }
+            int o = r * width;
+            double max = rowMax(s, o, width);
+            exponentiate(s, o, width, max);                  // e^(s − max), in place
+            scaleRow(s, o, width, 1 / rowSum(s, o, width));  // then divided by their sum
         }
     }
+
+    /*
+     * Each pass of a row is a method of its own: with the exponential and the sum in one loop, the JIT reached its
+     * node-count cutoff, left the sum's call not inlined, and boxed the vector handed to it, once per row.
+     */
+
+    private static double rowMax(double[] s, int o, int width) {
+        int c = 0;
+        DoubleVector vmax = DoubleVector.broadcast(S, Double.NEGATIVE_INFINITY);
+        for (; c <= width - L; c += L) {
+            vmax = vmax.max(DoubleVector.fromArray(S, s, o + c));
+        }
+        double max = vmax.reduceLanes(VectorOperators.MAX);      // exact in any order
+        for (; c < width; c++) {
+            max = Math.max(max, s[o + c]);
+        }
+        return max;
+    }
+
+    private static void exponentiate(double[] s, int o, int width, double max) {
+        int c = 0;
+        for (; c <= width - L; c += L) {
+            exp(DoubleVector.fromArray(S, s, o + c).sub(max)).intoArray(s, o + c);
+        }
+        for (; c < width; c++) {
+            s[o + c] = Math.exp(s[o + c] - max);
+        }
+    }
+
+    private static double rowSum(double[] s, int o, int width) {
+        int c = 0;
+        DoubleVector vsum = DoubleVector.zero(S);
+        for (; c <= width - L; c += L) {
+            vsum = vsum.add(DoubleVector.fromArray(S, s, o + c));
+        }
+        double sum = sum(vsum);
+        for (; c < width; c++) {
+            sum += s[o + c];
+        }
+        return sum;
+    }
+
+    private static void scaleRow(double[] s, int o, int width, double factor) {
+        int c = 0;
+        for (; c <= width - L; c += L) {
+            DoubleVector.fromArray(S, s, o + c).mul(factor).intoArray(s, o + c);
+        }
+        for (; c < width; c++) {
+            s[o + c] *= factor;
+        }
+    }
+
 
     /** The scalar reference of {@link #softmaxRows}. */
     // tag::softmax-scalar[]

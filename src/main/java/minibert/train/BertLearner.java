@@ -31,6 +31,7 @@ public final class BertLearner implements Learner {
     private final boolean checkpointing;
     private BertForMaskedLM.Activations train;
     private BertForMaskedLM.Activations eval;
+    private final long[] phases = new long[3];  // forward, backward, optimiser: nanoseconds
 
     /**
      * @param checkpointing whether training passes keep only each layer's input and recompute the layer in
@@ -74,11 +75,20 @@ public final class BertLearner implements Learner {
         Batch batch = micro.batch();
         BertForMaskedLM.Activations acts = trainingRecord(batch);
         Pass pass = micro.dropout() ? Pass.training(micro.dropoutSeed()) : Pass.INFERENCE;
+        long t0 = System.nanoTime();
         double loss = model.forward(batch, acts, pass);
+        long t1 = System.nanoTime();
         model.backward(batch, acts, micro.lossScale());          // gradients += ∂(s·L)/∂θ
+        phases[0] += t1 - t0;
+        phases[1] += System.nanoTime() - t1;
         tally.add(loss, acts.head().masked(), acts.head().correct());
     }
     // end::accumulate[]
+
+    @Override
+    public long[] phaseNanos() {
+        return phases.clone();
+    }
 
     @Override
     public void evaluate(Batch batch, Tally tally) {
@@ -104,6 +114,7 @@ public final class BertLearner implements Learner {
     // tag::update[]
     @Override
     public void update(Update update, UpdateReport report) {
+        long t0 = System.nanoTime();
         double squares = 0;
         for (int i = 0; i < params.size(); i++) {
             Param p = params.get(i);
@@ -121,6 +132,7 @@ public final class BertLearner implements Learner {
             report.add(groups[i], gradientSquares[i], updateSquares[i], Kernels.sumOfSquares(p.value().data, p.size()));
             p.zeroGrad();
         }
+        phases[2] += System.nanoTime() - t0;
     }
     // end::update[]
 

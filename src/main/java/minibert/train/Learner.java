@@ -28,6 +28,9 @@ public interface Learner {
     /** Clips the accumulated gradient, takes one AdamW step, and zeroes the gradient; fills {@code report}. */
     void update(Update update, UpdateReport report);
 
+    /** Nanoseconds spent so far in forward passes, backward passes and optimiser steps (training only). */
+    long[] phaseNanos();
+
     /** Optimiser steps taken so far. */
     long steps();
 

@@ -224,6 +224,43 @@ public final class RunDirectory {
     }
     // end::save[]
 
+    /**
+     * The steps whose weights a run keeps for good, beside the rolling checkpoints: those of the project
+     * summary's expected-results table (after 10K and 100K steps), which the evaluation compares with.
+     */
+    public static final java.util.Set<Long> MILESTONES = java.util.Set.of(10_000L, 100_000L);
+
+    /** The folder of the kept weights of milestone {@code step}: {@code RUN/step-NNNNNNN/}. */
+    public Path milestone(long step) {
+        return dir.resolve(String.format("step-%07d", step));
+    }
+
+    /**
+     * Copies the weights of the checkpoint of {@code step} (model, config, tokenizer; not the optimiser state)
+     * into {@link #milestone}, with a SHA256SUMS file, through a temporary folder renamed into place.
+     */
+    public Path keepMilestone(long step) throws IOException {
+        Path from = checkpoint(step), target = milestone(step);
+        Path tmp = Files.createTempDirectory(dir, ".tmp-" + target.getFileName() + "-");
+        try {
+            StringBuilder sums = new StringBuilder();
+            for (String f : List.of("model.safetensors", "config.json", "vocab.txt", "tokenizer_config.json")) {
+                Files.copy(from.resolve(f), tmp.resolve(f));
+                sums.append(sha256(tmp.resolve(f))).append("  ").append(f).append('\n');
+            }
+            Files.writeString(tmp.resolve("SHA256SUMS"), sums.toString());
+            if (Files.exists(target)) {
+                deleteTree(target);
+            }
+            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+        } finally {
+            if (Files.exists(tmp)) {
+                deleteTree(tmp);
+            }
+        }
+        return target;
+    }
+
     /** A checkpoint read back: its state, weights and optimiser state. */
     public record Saved(Path folder, State state, Map<String, Tensor> weights, Map<String, Tensor> optimizer) {
     }

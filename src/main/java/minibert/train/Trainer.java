@@ -278,6 +278,9 @@ public final class Trainer {
         Path folder = run.saveCheckpoint(learner, state, config.keepCheckpoints());
         lastCheckpoint = step;
         listener.checkpointed(step, folder);
+        if (RunDirectory.MILESTONES.contains(step)) {
+            listener.message("kept the weights of step " + step + " for good in " + run.keepMilestone(step));
+        }
     }
 
     private void diverged(long step, Tally tally, UpdateReport report, int a, int b) {

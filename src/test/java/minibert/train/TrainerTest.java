@@ -147,6 +147,22 @@ class TrainerTest {
     }
 
     @Test
+    void aMilestoneKeepsTheCheckpointsWeightsWithTheirChecksums(@TempDir Path dir) throws IOException {
+        Path config = setUp(dir, "float32", 4, "");
+        train(dir, config, "run", 4);
+        RunDirectory run = new RunDirectory(dir.resolve("run"));
+        Path kept = run.keepMilestone(4);
+        assertEquals(run.path().resolve("step-0000004"), kept);
+        for (String line : Files.readAllLines(kept.resolve("SHA256SUMS"))) {
+            String[] parts = line.split("  ");
+            assertEquals(parts[0], RunDirectory.sha256(kept.resolve(parts[1])), parts[1]);
+            assertEquals(RunDirectory.sha256(run.checkpoint(4).resolve(parts[1])), parts[0], "a copy of the checkpoint's " + parts[1]);
+        }
+        assertTrue(!Files.exists(kept.resolve("optimizer.safetensors")), "weights only");
+        assertTrue(RunDirectory.MILESTONES.containsAll(List.of(10_000L, 100_000L)));
+    }
+
+    @Test
     void resumingWithOtherSettingsIsRefusedNamingEachDifference(@TempDir Path dir) throws IOException {
         Path config = setUp(dir, "float32", 8, "");
         train(dir, config, "run", 2);

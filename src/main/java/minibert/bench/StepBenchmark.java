@@ -1,0 +1,175 @@
+package minibert.bench;
+
+import minibert.config.ModelConfig;
+import minibert.config.TrainConfig;
+import minibert.model.Batch;
+import minibert.model.BertForMaskedLM;
+import minibert.tensor.Products;
+import minibert.tensor.ProductsF;
+import minibert.train.BertLearner;
+import minibert.train.Learner;
+import minibert.train.MicroBatch;
+import minibert.train.Tally;
+import minibert.train.Update;
+import minibert.train.UpdateReport;
+
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Times whole training steps (forward, backward, clipping and AdamW) of the real model on one batch, in both
+ * precisions, side by side in one JVM: warm-up steps first (the JIT compiles the kernels), then the timed steps
+ * of each variant taking turns, so that a busy period of the shared machine slows all of them alike; medians.
+ * It also counts the heap allocated per steady-state step, on every thread (the pool's workers included).
+ */
+public final class StepBenchmark {
+
+    /** One variant's figures. */
+    public record Figures(String precision, String backend, double medianSeconds, double minSeconds, double maxSeconds,
+                          double[] phaseShares, long allocatedBytesPerStep, long bufferBytes) {
+    }
+
+    private StepBenchmark() {
+    }
+
+    /** A float32 and a float64 learner on the real config, same seed, the standard backend. */
+    public static List<Learner> learners(ModelConfig model, TrainConfig train, long seed) {
+        List<Learner> out = new ArrayList<>();
+        out.add(new minibert.train.f32.BertLearner(new minibert.model.f32.BertForMaskedLM(model, seed, ProductsF.VECTOR),
+                train, false));
+        out.add(new BertLearner(new BertForMaskedLM(model, seed, Products.VECTOR), train, false));
+        return out;
+    }
+
+    /**
+     * Runs {@code warmUp} untimed steps of every learner, then {@code steps} timed rounds in which each learner
+     * takes one step in turn, then {@code allocationSteps} more per learner with the allocation counted.
+     */
+    public static List<Figures> run(List<Learner> learners, Batch batch, int warmUp, int steps, int allocationSteps,
+                                    double learningRate) {
+        UpdateReport report = new UpdateReport();
+        Tally tally = new Tally();
+        for (Learner l : learners) {
+            for (int i = 0; i < warmUp; i++) {
+                step(l, batch, i, learningRate, tally, report);
+            }
+        }
+        double[][] seconds = new double[learners.size()][steps];
+        long[][] phasesBefore = new long[learners.size()][];
+        for (int k = 0; k < learners.size(); k++) {
+            phasesBefore[k] = learners.get(k).phaseNanos();
+        }
+        for (int s = 0; s < steps; s++) {
+            for (int k = 0; k < learners.size(); k++) {
+                long t0 = System.nanoTime();
+                step(learners.get(k), batch, warmUp + s, learningRate, tally, report);
+                seconds[k][s] = (System.nanoTime() - t0) / 1e9;
+            }
+        }
+        List<Figures> out = new ArrayList<>();
+        for (int k = 0; k < learners.size(); k++) {
+            Learner l = learners.get(k);
+            long[] after = l.phaseNanos();
+            double total = 0;
+            double[] shares = new double[3];
+            for (int p = 0; p < 3; p++) {
+                shares[p] = after[p] - phasesBefore[k][p];
+                total += shares[p];
+            }
+            double stepTotal = Arrays.stream(seconds[k]).sum() * 1e9;
+            for (int p = 0; p < 3; p++) {
+                shares[p] /= stepTotal;                         // the rest is the benchmark's own loop
+            }
+            long before = allocatedBytes();
+            for (int i = 0; i < allocationSteps; i++) {
+                step(l, batch, warmUp + steps + i, learningRate, tally, report);
+            }
+            long perStep = allocationSteps == 0 ? 0 : (allocatedBytes() - before) / allocationSteps;
+            double[] sorted = seconds[k].clone();
+            Arrays.sort(sorted);
+            out.add(new Figures(l.precision(), "", median(sorted), sorted[0], sorted[sorted.length - 1], shares, perStep,
+                    l.bufferEntries() * l.bytesPerEntry()));
+        }
+        return out;
+    }
+
+    private static void step(Learner l, Batch batch, long step, double lr, Tally tally, UpdateReport report) {
+        l.accumulate(new MicroBatch(batch, step, 1, true), tally);
+        l.update(new Update(lr, 1.0), report);
+    }
+
+    /** Bytes allocated on the heap so far by every thread of this JVM. */
+    public static long allocatedBytes() {
+        var bean = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        return bean.getTotalThreadAllocatedBytes();
+    }
+
+    /** Resets the peak of every heap pool, so that {@link #peakHeapBytes()} measures from now. */
+    public static void resetPeakHeap() {
+        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+            if (pool.getType() == MemoryType.HEAP) {
+                pool.resetPeakUsage();
+            }
+        }
+    }
+
+    /** The sum of the heap pools' peak use since the last reset. */
+    public static long peakHeapBytes() {
+        long peak = 0;
+        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+            if (pool.getType() == MemoryType.HEAP) {
+                peak += pool.getPeakUsage().getUsed();
+            }
+        }
+        return peak;
+    }
+
+    static double median(double[] sorted) {
+        int n = sorted.length;
+        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+    }
+
+    /**
+     * The memory probe, run in a JVM of its own with a small heap ({@code -Xmx512m}): ten float32 training steps
+     * at B × T on seeded random ids, then one line: {@code steps=10 peak_heap_bytes=… max_heap_bytes=…}. A heap
+     * too small ends the JVM with OutOfMemoryError instead, which the caller reports.
+     *
+     * <pre>java -Xmx512m --add-modules=jdk.incubator.vector -cp … minibert.bench.StepBenchmark MODEL_CONFIG B T</pre>
+     */
+    public static void main(String[] args) {
+        ModelConfig model = ModelConfig.load(java.nio.file.Path.of(args[0]));
+        int b = Integer.parseInt(args[1]), t = Integer.parseInt(args[2]);
+        TrainConfig train = new TrainConfig(java.nio.file.Path.of(args[0]), "imdb", 1, b, t, 10, 1e-4, 1, 0.01, 0.9,
+                0.999, 1e-6, 1, 1.0, 0.15, 10, 1, 10, 1, 1, "float32", "vector", 0);
+        Learner learner = new minibert.train.f32.BertLearner(new minibert.model.f32.BertForMaskedLM(model, 1,
+                ProductsF.VECTOR), train, false);
+        Batch batch = randomBatch(model, b, t, new java.util.Random(1));
+        System.gc();
+        resetPeakHeap();
+        for (int i = 0; i < 10; i++) {
+            step(learner, batch, i, 1e-4, new Tally(), new UpdateReport());
+        }
+        System.out.printf(Locale.ROOT, "steps=10 peak_heap_bytes=%d max_heap_bytes=%d%n", peakHeapBytes(),
+                Runtime.getRuntime().maxMemory());
+    }
+
+    /** Seeded ids with about 15% of the real positions labelled (the memory probe has no corpus). */
+    static Batch randomBatch(ModelConfig c, int b, int t, java.util.Random random) {
+        int n = b * t;
+        int[] ids = new int[n], types = new int[n], mask = new int[n], labels = new int[n];
+        Arrays.fill(labels, minibert.nn.MlmHead.IGNORE);
+        for (int i = 0; i < n; i++) {
+            mask[i] = 1;
+            ids[i] = 5 + random.nextInt(c.vocabSize() - 5);
+            if (random.nextDouble() < 0.15) {
+                labels[i] = ids[i];
+            }
+        }
+        return new Batch(ids, types, mask, labels, b, t);
+    }
+}
