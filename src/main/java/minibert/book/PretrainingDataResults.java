@@ -209,6 +209,7 @@ public final class PretrainingDataResults implements ResultProducer {
         Batch batch = new Batch(new int[rows * t], new int[rows * t], new int[rows * t], new int[rows * t], rows, t);
         Masking masking = new Masking(vocab, p);
         long candidates = 0, expectedSelected = 0, selected = 0, masked = 0, random = 0, unchanged = 0, real = 0;
+        long fullCandidates = 0;                                           // in sequences that fill all T positions
         int[] original = new int[rows * t];
         for (int first = 0; first + rows <= train.size(); first += rows) {   // whole batches, as training sees them
             for (int r = 0; r < rows; r++) {
@@ -219,6 +220,7 @@ public final class PretrainingDataResults implements ResultProducer {
                     real += batch.attentionMask()[i];
                 }
                 candidates += n;
+                fullCandidates += train.realLength(first + r) == t ? n : 0;
                 expectedSelected += Masking.count(n, p);
             }
             System.arraycopy(batch.inputIds(), 0, original, 0, original.length);
@@ -255,6 +257,7 @@ public final class PretrainingDataResults implements ResultProducer {
                 .attribute("selected-percent", fmt("%.3f", 100.0 * selected / candidates))
                 .attribute("selected-of-real-percent", fmt("%.2f", 100.0 * selected / real))
                 .attribute("candidate-percent", fmt("%.1f", 100.0 * candidates / real))
+                .attribute("full-candidates-percent", fmt("%.1f", 100.0 * fullCandidates / candidates))
                 .attribute("sd", fmt("%.0f", BOUND_SD))
                 .attribute("batch", Integer.toString(rows))
                 .attribute("p-percent", fmt("%.0f", 100 * p));
@@ -302,6 +305,7 @@ public final class PretrainingDataResults implements ResultProducer {
                 .attribute("low", fmt("%.0f", Math.ceil(mean - 2 * sd)))
                 .attribute("high", fmt("%.0f", Math.floor(mean + 2 * sd)))
                 .attribute("z", fmt("%+.2f", (h.documents() - mean) / sd))
+                .attribute("verdict", Math.abs(h.documents() - mean) <= 2 * sd ? "inside the range" : "outside the range")
                 .value("Held-out documents against their expectation", fmt("%,d (expected %.1f ± %.1f)", h.documents(), mean, sd));
 
         // 3. truncation at other lengths: the same documents packed at T = 64, 128, 256, 512

@@ -395,7 +395,8 @@ public final class DataStore {
         Manifest.Archive a = manifest.archive(f.dataset(), f.derivation().archive());
         Path found = locateArchive(a);
         return "derivable from " + a.name() + " (" + (found != null ? "found at " + found
-                : a.url() != null ? "downloadable, " + a.size() + " bytes" : "no download address") + ")";
+                : a.url() != null ? String.format(java.util.Locale.ROOT, "downloadable, %,d bytes", a.size())
+                : "no download address") + ")";
     }
 
     /** The state of one file, for {@code minibert data status}. */
