@@ -14,6 +14,8 @@ public final class Seeds {
 
     /** Which random choice a seed is for; each a separate stream of the run seed. */
     public static final long HELD_OUT = 1, PACKING = 2, SHUFFLE = 3, MASKING = 4;
+    /** The trainer's streams: dropout masks (per micro-batch), the held-out masks (per batch), initial weights. */
+    public static final long DROPOUT = 5, EVALUATION = 6, INITIALISATION = 7;
 
     private static final long GAMMA = 0x9E3779B97F4A7C15L;
 
