@@ -28,12 +28,12 @@ import java.util.stream.Stream;
  * Builds the pre-training caches (train and held-out) from IMDB with the vocabulary of the
  * {@code tokenization} producer, and publishes what "The masked-language-model objective" shows: the
  * corpus in sequences, their lengths, one real packed and masked sequence, and the masking rates measured
- * over the cached sequences against their expected values. Quick builds read the first
- * {@value #QUICK_DOCUMENTS} documents; full builds read all of them.
+ * over the cached sequences against their expected values. A quick build reads the documents of the short
+ * training run that every build performs ({@code configs/train/short.yaml}, a document limit); a full
+ * build reads those of the real run ({@code configs/train/pretrain.yaml}, all of them).
  */
 public final class PretrainingDataResults implements ResultProducer {
 
-    static final int QUICK_DOCUMENTS = 5_000;
     /** Standard deviations of the binomial bounds the masking rates are checked against. */
     static final double BOUND_SD = 4;
 
@@ -45,7 +45,9 @@ public final class PretrainingDataResults implements ResultProducer {
     @Override
     public void produce(Results results) throws Exception {
         Path project = ProjectFiles.projectDir();
-        Path configFile = project.resolve("configs/train/pretrain.yaml");
+        boolean full = results.mode() == Mode.FULL;
+        Path runConfigFile = project.resolve("configs/train/pretrain.yaml");
+        Path configFile = full ? runConfigFile : project.resolve("configs/train/short.yaml");
         TrainConfig config = TrainConfig.load(configFile);
         Path vocabFile = project.resolve("target/vocab/vocab.txt");
         if (!Files.isRegularFile(vocabFile)) {
@@ -54,10 +56,8 @@ public final class PretrainingDataResults implements ResultProducer {
         Vocabulary vocab = Vocabulary.load(vocabFile);
         DataStore store = DataStore.fromEnvironment();
         PretrainingCorpus corpus = PretrainingCorpus.imdb(store);
-        boolean full = results.mode() == Mode.FULL;
-        long limit = full ? 0 : QUICK_DOCUMENTS;
         int t = config.sequenceLength();
-        Spec spec = Spec.of(t, config.seed(), limit, Split.TRAIN);
+        Spec spec = Spec.of(t, config.seed(), config.documentLimit(), Split.TRAIN);
 
         // Build both splits from scratch (so the build time is this build's), then open the train cache again.
         Path dir = project.resolve("target/pretrain");
@@ -84,7 +84,12 @@ public final class PretrainingDataResults implements ResultProducer {
             publishLengths(results, configFile, train);
             publishExample(results, configFile, config, vocab, train);
             publishMasking(results, configFile, config, vocab, train);
-            publishExercises(results, configFile, config, vocab, corpus, spec, train, held);
+            long corpusDocuments = 0;                                // 75,000 reviews, as the manifest counts them
+            for (String f : Corpora.IMDB_FILES) {
+                corpusDocuments += store.counts("imdb", f).get("rows");
+            }
+            publishExercises(results, configFile, config, TrainConfig.load(runConfigFile), runConfigFile, vocab, corpus,
+                    spec, train, held, corpusDocuments);
         }
     }
 
@@ -280,8 +285,9 @@ public final class PretrainingDataResults implements ResultProducer {
         return inside;
     }
 
-    private static void publishExercises(Results results, Path configFile, TrainConfig config, Vocabulary vocab,
-                                         PretrainingCorpus corpus, Spec spec, PretrainingCache train, PretrainingCache held) {
+    private static void publishExercises(Results results, Path configFile, TrainConfig config, TrainConfig run,
+                                         Path runConfigFile, Vocabulary vocab, PretrainingCorpus corpus, Spec spec,
+                                         PretrainingCache train, PretrainingCache held, long corpusDocuments) {
         int t = train.length();
         double p = config.maskProbability();
         // 1. a full sequence's count
@@ -352,14 +358,13 @@ public final class PretrainingDataResults implements ResultProducer {
                 .table("The same train documents packed at other lengths (packing only; seeds as in the cache)",
                         List.of("T", "sequences", "pieces dropped by truncation"), rows);
 
-        // 4. epochs of the training run
+        // 4. epochs of the real training run (configs/train/pretrain.yaml) over the whole corpus
         double sequencesPerDocument = (double) s.sequences() / s.documents();
-        long corpusDocuments = 75_000;
         double fullSequences = spec.documentLimit() == 0 ? s.sequences() : sequencesPerDocument * corpusDocuments * (1 - share);
-        double seen = (double) config.steps() * config.batchSize();
-        results.publish("pretraining/answer-epochs").config(configFile).seed(spec.seed())
-                .attribute("steps", fmt("%,d", config.steps()))
-                .attribute("batch", Integer.toString(config.batchSize()))
+        double seen = (double) run.steps() * run.batchSize();
+        results.publish("pretraining/answer-epochs").config(runConfigFile).seed(spec.seed())
+                .attribute("steps", fmt("%,d", run.steps()))
+                .attribute("batch", Integer.toString(run.batchSize()))
                 .attribute("corpus-documents", fmt("%,d", corpusDocuments))
                 .attribute("full-sequences", fmt("%,.0f", fullSequences))
                 .attribute("estimated", spec.documentLimit() == 0 ? "counted" : "estimated")
