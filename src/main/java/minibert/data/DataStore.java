@@ -28,8 +28,9 @@ import java.util.zip.GZIPOutputStream;
  *
  * <p>A file is looked for, in order, under the project's {@code data/<dataset>/<file>}, in the mirror
  * folder ({@code <mirror>/<dataset>/<file>}), and finally downloaded from the manifest's address into
- * {@code data/}. Whatever is found is verified against the manifest's SHA-256 before it is first handed
- * out; a file that does not verify is an error and is never read.
+ * {@code data/}, or, when no address serves it, made from the data set's published archive
+ * ({@link ImdbArchive}). Whatever is found is verified against the manifest's SHA-256 before it is first
+ * handed out; a file that does not verify is an error and is never read.
  */
 public final class DataStore {
 
@@ -143,7 +144,6 @@ public final class DataStore {
      * the archive (found or downloaded, and verified, first). Each result is written to a temporary file,
      * verified against the manifest, and only then renamed into place.
      */
-    // tag::derive[]
     private void derive(Manifest.DataFile entry) {
         Manifest.Derivation how = entry.derivation();
         Manifest.Archive archive = manifest.archive(entry.dataset(), how.archive());
@@ -187,7 +187,6 @@ public final class DataStore {
             }
         }
     }
-    // end::derive[]
 
     /** Why a file the store made itself is not the manifest's; it compressed a .gz itself, so only the content can match. */
     private static String madeMismatch(Manifest.DataFile f, Path made) {
@@ -396,7 +395,8 @@ public final class DataStore {
         Manifest.Archive a = manifest.archive(f.dataset(), f.derivation().archive());
         Path found = locateArchive(a);
         return "derivable from " + a.name() + " (" + (found != null ? "found at " + found
-                : a.url() != null ? "downloadable, " + a.size() + " bytes" : "no download address") + ")";
+                : a.url() != null ? String.format(java.util.Locale.ROOT, "downloadable, %,d bytes", a.size())
+                : "no download address") + ")";
     }
 
     /** The state of one file, for {@code minibert data status}. */

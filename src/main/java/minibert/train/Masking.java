@@ -92,29 +92,31 @@ public final class Masking {
     // tag::mask[]
     private int mask(int[] ids, int[] labels, int n, int m) {
         for (int k = 0; k < m; k++) {
-            int j = k + rng.nextInt(n - k);              // a uniform subset of m: a partial Fisher–Yates shuffle
+            int j = k + rng.nextInt(n - k);         // a uniform subset: partial Fisher–Yates
             int position = candidates[j];
             candidates[j] = candidates[k];
             candidates[k] = position;
-            labels[position] = ids[position];            // predict the original token here
+            labels[position] = ids[position];       // predict the original token here
             // The 80/10/10 rule (Devlin et al. 2019, section 3.1 and appendix C.2).
-            // 80% [MASK]: the task itself. But [MASK] never occurs in fine-tuning, where every input is a
-            // real token; if all selected positions were [MASK], the loss would only ever be computed where
-            // the input is [MASK], and nothing would train the output at a real token to describe it.
-            // 10% a random token: the model cannot tell which real-looking tokens are wrong, so it must
-            // build a contextual representation of every position, not only of the [MASK] ones.
-            // 10% unchanged: here the input is the answer, which biases the representation of a real token
-            // toward the token actually observed: the case fine-tuning is always in.
+            // 80% [MASK]: the task itself. But [MASK] never occurs in fine-tuning, where every
+            // input is a real token; if all selected positions were [MASK], the loss would only
+            // be computed where the input is [MASK], and nothing would train the output at a
+            // real token to describe it.
+            // 10% a random token: the model cannot tell which real-looking tokens are wrong, so
+            // it must build a contextual representation of every position, not only of [MASK].
+            // 10% unchanged: here the input is the answer, which biases the representation of a
+            // real token toward the token actually observed: fine-tuning's case.
             if (rng.nextDouble() < 0.8) {
                 ids[position] = maskId;
             } else if (rng.nextDouble() < 0.5) {
                 // unchanged
             } else {
-                // A random non-special token. BERT draws from the whole vocabulary, specials included; we do
-                // not: a random [MASK] would raise the [MASK] share above 80%, and a random [SEP], [CLS] or
-                // [PAD] would put structure tokens where the model has learned they cannot be. It may equal
-                // the original token, as in BERT (a chance of 1 in V − 5).
-                ids[position] = Vocabulary.SPECIALS.size() + rng.nextInt(vocabSize - Vocabulary.SPECIALS.size());
+                // A random non-special token. BERT draws from the whole vocabulary; we do not:
+                // a random [MASK] would raise the [MASK] share above 80%, and a random [SEP],
+                // [CLS] or [PAD] would put structure where the model learned none can be. It
+                // may equal the original token, as in BERT (a chance of 1 in V − 5).
+                int specials = Vocabulary.SPECIALS.size();
+                ids[position] = specials + rng.nextInt(vocabSize - specials);
             }
         }
         return m;

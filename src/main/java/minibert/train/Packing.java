@@ -160,8 +160,8 @@ public final class Packing {
             chunkLength += doc.end(s) - doc.start(s);
             if (s == doc.sentences() - 1 || chunkLength >= target) {
                 int sentences = s - first + 1;
-                // A is the first aSentences sentences of the chunk, B the rest: B is the true continuation.
-                int aSentences = sentences >= 2 ? 1 + rng.nextInt(sentences - 1) : 1;   // randint(1, n − 1)
+                // A: the first aSentences of the chunk, randint(1, n − 1); B: the rest, A's true continuation
+                int aSentences = sentences >= 2 ? 1 + rng.nextInt(sentences - 1) : 1;
                 int aStart = doc.start(first), aEnd = doc.end(first + aSentences - 1);
                 int bStart = aEnd, bEnd = doc.end(s);
                 // One sentence alone has no B (BERT would take B from a random document, for the
@@ -169,7 +169,7 @@ public final class Packing {
                 int room = sentences >= 2 ? maxTokens : maxTokens + 1;
                 int dropped = 0;
                 while ((aEnd - aStart) + (bEnd - bStart) > room) {
-                    // BERT's truncate_seq_pair: shorten the longer side, at the front or the back at random
+                    // BERT's truncate_seq_pair: the longer side loses a piece, front or back at random
                     boolean a = aEnd - aStart > bEnd - bStart;
                     if (rng.nextDouble() < 0.5) {
                         if (a) {

@@ -229,8 +229,9 @@ public final class PretrainingCache implements AutoCloseable {
         int base = row * length;
         long at = HEADER_BYTES + start * header.idWidth;
         for (int t = 0; t < real; t++) {
-            ids[base + t] = header.idWidth == 2 ? Short.toUnsignedInt(data.get(U16, at + 2L * t)) : data.get(I32, at + 4L * t);
-            types[base + t] = t <= sep ? 0 : 1;
+            ids[base + t] = header.idWidth == 2 ? Short.toUnsignedInt(data.get(U16, at + 2L * t))
+                    : data.get(I32, at + 4L * t);
+            types[base + t] = t <= sep ? 0 : 1;               // 1 after the first [SEP]: segment B
             mask[base + t] = 1;
         }
         Arrays.fill(ids, base + real, base + length, 0);      // [PAD]
