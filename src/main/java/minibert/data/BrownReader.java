@@ -1,9 +1,13 @@
 package minibert.data;
 
+import minibert.io.InputException;
+import minibert.io.InputFile;
+
 import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,45 +35,94 @@ public final class BrownReader {
     private BrownReader() {
     }
 
+    /** The largest member read: Brown's files are 10–60 KB each. */
+    public static final int MAX_MEMBER_BYTES = 16 << 20;
+    /** The most bytes read from the archive, after decompression (the real one holds 9 MB). */
+    public static final long MAX_ARCHIVE_BYTES = 1L << 30;
+
     public static List<TaggedSentence> read(Path tgz) {
+        try {
+            InputFile.requireFile(tgz);
+        } catch (InputException e) {
+            throw new DataException("data file " + e.getMessage());
+        }
         List<TaggedSentence> out = new ArrayList<>();
+        long total = 0;
+        String name = null;
         try (InputStream raw = Files.newInputStream(tgz);
-             DataInputStream in = new DataInputStream(new GZIPInputStream(raw, 1 << 16))) {
+             DataInputStream in = new DataInputStream(gunzip(tgz, raw))) {
             byte[] header = new byte[512];
             while (true) {
                 try {
                     in.readFully(header);
                 } catch (EOFException e) {
-                    throw new DataException(tgz + ": the tar archive ends without its end-of-archive marker");
+                    throw new DataException(tgz + ": the tar archive ends without its end-of-archive marker"
+                            + (name == null ? "" : " (after '" + name + "')"));
                 }
                 if (isZero(header)) {
                     break;
                 }
-                String name = cString(header, 0, 100);
+                name = cString(header, 0, 100);
                 String prefix = cString(header, 345, 155);
                 if (!prefix.isEmpty()) {
                     name = prefix + "/" + name;
                 }
                 long size;
+                String sizeField = cString(header, 124, 12);
                 try {
-                    size = Long.parseLong(cString(header, 124, 12).trim(), 8);
+                    size = Long.parseLong(sizeField.trim(), 8);
                 } catch (NumberFormatException e) {
-                    throw new DataException(tgz + ": malformed tar header for '" + name + "'");
+                    throw new DataException(tgz + ": malformed tar header for " + TextFiles.quote(name)
+                            + ": its size field " + TextFiles.quote(sizeField) + " is not an octal number");
+                }
+                if (size < 0 || size > MAX_MEMBER_BYTES) {
+                    throw new DataException(tgz + ": the tar header for '" + name + "' gives a size of " + size
+                            + " bytes; members are read only up to " + MAX_MEMBER_BYTES);
+                }
+                total += 512 + size;
+                if (total > MAX_ARCHIVE_BYTES) {
+                    throw new DataException(tgz + ": the archive holds more than " + MAX_ARCHIVE_BYTES
+                            + " bytes, the limit for the Brown corpus (reading stopped at '" + name + "')");
                 }
                 byte type = header[156];
-                byte[] content = new byte[Math.toIntExact(size)];
-                in.readFully(content);
+                byte[] content = new byte[(int) size];
                 long pad = (512 - size % 512) % 512;
-                in.skipNBytes(pad);
+                try {
+                    in.readFully(content);
+                    in.skipNBytes(pad);
+                } catch (EOFException e) {
+                    throw new DataException(tgz + ": the tar archive ends inside '" + name + "'");
+                }
                 String base = name.substring(name.lastIndexOf('/') + 1);
                 if ((type == '0' || type == 0) && base.matches("c[a-r][0-9]{2}")) {
-                    parse(base, new String(content, StandardCharsets.UTF_8), out, tgz);
+                    parse(base, utf8(tgz, base, content), out, tgz);
                 }
             }
+        } catch (java.util.zip.ZipException e) {
+            throw TextFiles.gzip(tgz, 0, e);
+        } catch (EOFException e) {
+            throw TextFiles.gzip(tgz, 0, e);
         } catch (IOException e) {
             throw new DataException("cannot read " + tgz + ": " + e, e);
         }
         return out;
+    }
+
+    private static InputStream gunzip(Path tgz, InputStream raw) throws IOException {
+        try {
+            return new GZIPInputStream(raw, 1 << 16);
+        } catch (IOException e) {
+            throw TextFiles.gzip(tgz, 0, e);
+        }
+    }
+
+    private static String utf8(Path tgz, String member, byte[] content) {
+        try {
+            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(java.nio.ByteBuffer.wrap(content)).toString();
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new DataException(tgz + ": " + member + " is not UTF-8 text");
+        }
     }
 
     private static void parse(String file, String text, List<TaggedSentence> out, Path tgz) {
@@ -84,7 +137,7 @@ public final class BrownReader {
             for (String token : s.split("\\s+")) {
                 int slash = token.lastIndexOf('/');
                 if (slash <= 0 || slash == token.length() - 1) {
-                    throw new DataException(tgz + ": " + file + ":" + lineNo + ": token '" + token + "' is not word/tag");
+                    throw new DataException(tgz + ": " + file + ":" + lineNo + ": token " + TextFiles.quote(token) + " is not word/tag");
                 }
                 words.add(token.substring(0, slash));
                 tags.add(token.substring(slash + 1));

@@ -123,7 +123,7 @@ class ModelConfigTest {
         Path list = write("- 1\n- 2\n");
         assertTrue(assertThrows(ConfigException.class, () -> ModelConfig.load(list)).getMessage().contains("must be a mapping"));
         Path missing = dir.resolve("nope.yaml");
-        assertTrue(assertThrows(ConfigException.class, () -> ModelConfig.load(missing)).getMessage().endsWith("file not found"));
+        assertTrue(assertThrows(ConfigException.class, () -> ModelConfig.load(missing)).getMessage().endsWith("does not exist"));
         Path broken = write("hidden_size: [1, 2\n");
         assertTrue(assertThrows(ConfigException.class, () -> ModelConfig.load(broken)).getMessage().contains("not valid YAML"));
     }
