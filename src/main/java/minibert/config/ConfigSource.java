@@ -113,7 +113,9 @@ public final class ConfigSource {
         } else if (v instanceof BigInteger b) {
             throw new ConfigException(file, key, "must be between " + min + " and " + max + ", found " + b);
         } else if (v instanceof Double d && Double.isFinite(d) && d == Math.rint(d)) {
-            throw new ConfigException(file, key, "must be a whole number written without a decimal point or exponent, found " + d);
+            throw new ConfigException(file, key, d < min || d > max
+                    ? "must be a whole number between " + min + " and " + max + ", found " + d
+                    : "must be a whole number written without a decimal point or exponent, found " + d);
         } else if (v instanceof String s && s.matches("[-+]?[0-9]+(\\.[0-9]*)?[eE][-+]?[0-9]+")) {
             throw new ConfigException(file, key, "must be a whole number written out in digits, found '" + s + "'");
         } else {

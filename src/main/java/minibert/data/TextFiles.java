@@ -40,8 +40,12 @@ public final class TextFiles {
         } catch (InputException e) {
             throw new DataException("data file " + e.getMessage());
         }
+        boolean gzip = file.getFileName().toString().endsWith(".gz");
+        if (gzip && Files.isRegularFile(file) && Files.size(file) == 0) {
+            throw new DataException(file + " is empty: not even a gzip header");
+        }
         InputStream in = Files.newInputStream(file);
-        if (file.getFileName().toString().endsWith(".gz")) {
+        if (gzip) {
             try {
                 in = new GZIPInputStream(in, 1 << 16);
             } catch (IOException e) {

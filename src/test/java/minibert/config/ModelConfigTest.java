@@ -129,6 +129,20 @@ class ModelConfigTest {
     }
 
     @Test
+    void hugeAndFractionalSizesAreRefusedAsSuch() throws IOException {
+        for (var c : java.util.Map.of(
+                "vocab_size: 99999999999999999999", "must be between 1 and 16777216, found 99999999999999999999",
+                "vocab_size: 4294967296", "must be between 1 and 16777216, found 4294967296",
+                "vocab_size: 1e12", "must be a whole number between 1 and 16777216, found 1.0E12",
+                "vocab_size: 8192.0", "must be a whole number written without a decimal point or exponent, found 8192.0",
+                "vocab_size: 8192.5", "must be a whole number, found double 8192.5").entrySet()) {
+            Path f = write(VALID.replace("vocab_size: 29", c.getKey()));
+            ConfigException e = assertThrows(ConfigException.class, () -> ModelConfig.load(f));
+            assertEquals(f + ": key 'vocab_size': " + c.getValue(), e.getMessage());
+        }
+    }
+
+    @Test
     void acceptsScientificNotationWithoutADot() throws IOException {
         ModelConfig c = ModelConfig.load(write(VALID.replace("layer_norm_eps: 1.0e-12", "layer_norm_eps: 1e-12")));
         assertEquals(1e-12, c.layerNormEps());

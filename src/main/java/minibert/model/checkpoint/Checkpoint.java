@@ -363,9 +363,12 @@ public final class Checkpoint {
     // end::load[]
 
     /** Tied copies some writers store as well: the decoder's weight and bias, and what they are tied to. */
-    private static final Map<String, String> TIED = Map.of(
-            "cls.predictions.decoder.weight", "bert.embeddings.word_embeddings.weight",
-            "cls.predictions.decoder.bias", "cls.predictions.bias");
+    private static final Map<String, String> TIED = new LinkedHashMap<>(Map.of(
+            "cls.predictions.decoder.weight", "bert.embeddings.word_embeddings.weight"));
+
+    static {
+        TIED.put("cls.predictions.decoder.bias", "cls.predictions.bias");
+    }
 
     /**
      * The header's tensors under this model's names: {@code LayerNorm.gamma}/{@code beta} read as
