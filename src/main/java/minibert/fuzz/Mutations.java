@@ -65,7 +65,7 @@ public final class Mutations {
 
     private static final int FLIPS = 40;
     private static final int INSERTS = 40;
-    private static final int MAX_BOUNDARIES = 80;
+    private static final int MAX_BOUNDARIES = 120;
     private static final int MAX_NUMBERS = 25;
     private static final String[] HUGE_NUMBERS = {"99999999999999999999999", "18446744073709551615", "9223372036854775808",
             "2147483648", "4294967296", "-1", "-9223372036854775809", "1e308", "1e999", "0"};
@@ -164,44 +164,56 @@ public final class Mutations {
         return new Case(kind, label, Special.BYTES, target.gzipped() ? gzip(plain) : plain);
     }
 
-    /** Where sections of a file begin and end: line starts and JSON structure, header and tensor edges, tar blocks. */
+    /**
+     * Where sections of a file begin and end. Every section boundary is kept: each line start (text), each
+     * field of the length, header and tensor data (safetensors), each 512-byte block and header field (tar).
+     * Finer cuts, at JSON and YAML punctuation, are added up to {@value #MAX_BOUNDARIES} in all, evenly spread.
+     */
     static List<Integer> boundaries(FuzzTarget.Format format, byte[] b) {
-        TreeSet<Integer> at = new TreeSet<>();
+        TreeSet<Integer> sections = new TreeSet<>();
+        TreeSet<Integer> finer = new TreeSet<>();
         switch (format) {
-            case TEXT, JSON, GZIP_TEXT -> structure(b, 0, b.length, at);
+            case TEXT, JSON, GZIP_TEXT -> {
+                for (int i = 0; i < b.length; i++) {
+                    if (b[i] == '\n') {
+                        sections.add(i);                        // before the line end, and at the next line's start
+                        sections.add(i + 1);
+                    }
+                }
+                structure(b, 0, b.length, finer);
+            }
             case SAFETENSORS -> {
                 int n = (int) headerLength(b);
                 for (int p : new int[] {0, 1, 4, 7, 8, 9, 8 + n - 1, 8 + n}) {
-                    at.add(p);
+                    sections.add(p);
                 }
-                structure(b, 8, 8 + n, at);
                 try {
                     JsonNode header = new ObjectMapper().readTree(new String(b, 8, n, StandardCharsets.UTF_8));
-                    header.forEach(t -> t.path("data_offsets").forEach(o -> at.add(8 + n + o.asInt())));
+                    header.forEach(t -> t.path("data_offsets").forEach(o -> sections.add(8 + n + o.asInt())));
                 } catch (IOException e) {
                     throw new UncheckedIOException("the safetensors sample is not valid", e);
                 }
+                structure(b, 8, 8 + n, finer);
             }
             case TAR_GZIP -> {
                 for (int p = 0; p < b.length; p += 512) {
                     for (int field : new int[] {0, 100, 124, 136, 156, 257}) {
-                        at.add(p + field);
+                        sections.add(p + field);
                     }
                 }
-                structure(b, 0, b.length, at);
+                structure(b, 0, b.length, finer);
             }
         }
-        at.add(b.length - 1);
-        at.removeIf(p -> p < 0 || p >= b.length);
-        List<Integer> all = new ArrayList<>(at);
-        if (all.size() <= MAX_BOUNDARIES) {
-            return all;
+        sections.add(b.length - 1);
+        sections.removeIf(p -> p < 0 || p >= b.length);
+        finer.removeIf(p -> p < 0 || p >= b.length || sections.contains(p));
+        List<Integer> extra = new ArrayList<>(finer);
+        int room = Math.max(0, MAX_BOUNDARIES - sections.size());
+        TreeSet<Integer> all = new TreeSet<>(sections);
+        for (int i = 0; i < Math.min(room, extra.size()); i++) {     // evenly spread over the finer cuts
+            all.add(extra.get((int) ((long) i * extra.size() / Math.min(room, extra.size()))));
         }
-        List<Integer> even = new ArrayList<>();                  // evenly spread, first and last kept
-        for (int i = 0; i < MAX_BOUNDARIES; i++) {
-            even.add(all.get((int) ((long) i * (all.size() - 1) / (MAX_BOUNDARIES - 1))));
-        }
-        return List.copyOf(new TreeSet<>(even));
+        return List.copyOf(all);
     }
 
     private static void structure(byte[] b, int from, int to, TreeSet<Integer> at) {
