@@ -82,7 +82,7 @@ public class KernelsBench {
             case "layer-norm-backward" -> Kernels.layerNormBackward(dy, xhat, rstd, gamma, dx, dgamma, dbeta, POSITIONS, HIDDEN);
             case "bias" -> Kernels.addBias(y, gamma, POSITIONS, HIDDEN);
             case "bias-gradient" -> Kernels.addColumnSums(dy, dgamma, POSITIONS, HIDDEN);
-            case "adamw" -> Kernels.adamW(y, dy, m, v, n, 1e-4, 0.9, 0.999, 1e-6, 0.01, 1);
+            case "adamw" -> Kernels.adamW(y, dy, 1, m, v, n, 1e-4, 0.9, 0.999, 1e-6, 0.01, 1);
             default -> throw new IllegalArgumentException("unknown kernel " + kernel);
         }
         return y;
@@ -109,7 +109,7 @@ public class KernelsBench {
             case "layer-norm-backward" -> Kernels.layerNormBackwardScalar(dy, xhat, rstd, gamma, dx, dgamma, dbeta, POSITIONS, HIDDEN);
             case "bias" -> Kernels.addBiasScalar(y, gamma, POSITIONS, HIDDEN);
             case "bias-gradient" -> Kernels.addColumnSumsScalar(dy, dgamma, POSITIONS, HIDDEN);
-            case "adamw" -> Kernels.adamWScalar(y, dy, m, v, n, 1e-4, 0.9, 0.999, 1e-6, 0.01, 1);
+            case "adamw" -> Kernels.adamWScalar(y, dy, 1, m, v, n, 1e-4, 0.9, 0.999, 1e-6, 0.01, 1);
             default -> throw new IllegalArgumentException("unknown kernel " + kernel);
         }
         return y;

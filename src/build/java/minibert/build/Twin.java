@@ -44,7 +44,15 @@ public final class Twin {
             "minibert/tensor/VectorBackend.java",
             "minibert/nn/",
             "minibert/model/BertForMaskedLM.java",
-            "minibert/model/BertForSequenceClassification.java");
+            "minibert/model/BertForSequenceClassification.java",
+            "minibert/train/AdamW.java",
+            "minibert/train/BertLearner.java");
+
+    /**
+     * Files of a listed directory that hold no precision-specific code and are not twinned: both models use
+     * the one class ({@code minibert.nn.Pass}, how a forward pass runs), which the twins import.
+     */
+    static final Set<String> NEUTRAL = Set.of("minibert/nn/Pass.java");
 
     /**
      * Where a twin goes. A class of these packages keeps its name in a sub-package ({@code minibert.nn.Linear}
@@ -54,7 +62,8 @@ public final class Twin {
      */
     static final Map<String, String> MOVED_PACKAGES = Map.of(
             "minibert.nn", "minibert.nn.f32",
-            "minibert.model", "minibert.model.f32");
+            "minibert.model", "minibert.model.f32",
+            "minibert.train", "minibert.train.f32");
 
     /** Identifiers renamed in code and comments (whole words), besides each suffixed twin's own name. */
     static final Map<String, String> RENAMES = ordered(
@@ -63,7 +72,13 @@ public final class Twin {
             "DoubleVector", "FloatVector",
             "DMatrixRMaj", "FMatrixRMaj",
             "CommonOps_DDRM", "CommonOps_FDRM",
-            "Gemm", "GemmF");                        // the float GEMM, Gemm's own twin
+            "Gemm", "GemmF",                         // the float GEMM, Gemm's own twin
+            // the exponential's bit arithmetic: 2^k is built in the exponent field of a float's own width
+            "LongVector", "IntVector",
+            "D2L", "F2I",
+            "reinterpretAsDoubles", "reinterpretAsFloats",
+            "LN2_HI", "LN2_HI_F",                    // ln 2 split per precision (ExpConstants)
+            "LN2_LO", "LN2_LO_F");
 
     /** The only words changed in string literals (and in comments, with the renames). */
     static final Map<String, String> TEXT_WORDS = ordered(
@@ -72,16 +87,18 @@ public final class Twin {
             "Double", "Float");
 
     /** {@code Math} methods that return double whatever their argument: the twin casts the call, {@code (float) Math.exp(x)}. */
-    static final Set<String> MATH_CAST = Set.of("sqrt", "exp", "log", "tanh", "pow");
+    static final Set<String> MATH_CAST = Set.of("sqrt", "exp", "log", "tanh", "pow", "ceil", "floor");
 
     /** {@code Math} methods with a float overload: unchanged. Any other {@code Math} member stops the generator. */
-    static final Set<String> MATH_OVERLOADED = Set.of("abs", "max", "min", "copySign", "signum", "fma", "ulp");
+    static final Set<String> MATH_OVERLOADED = Set.of("abs", "max", "min", "copySign", "signum", "fma", "ulp", "round", "scalb");
 
     /**
      * Methods of precision-neutral code that return double (a configuration's ε, {@link java.util.Random}):
      * cast like {@link #MATH_CAST}. The receiver must be a plain name or a chain of names.
      */
-    static final Set<String> CALLS_CAST = Set.of("nextGaussian", "layerNormEps", "initializerRange");
+    static final Set<String> CALLS_CAST = Set.of("nextGaussian", "layerNormEps", "initializerRange",
+            "hiddenDropout", "attentionDropout", "learningRate", "weightDecay", "beta1", "beta2", "epsilon",
+            "maxGradNorm", "lossScale");
 
     /*
      * Literals: a floating-point literal without a suffix, or with d/D, takes the suffix f (0.5 → 0.5f,
@@ -133,7 +150,9 @@ public final class Twin {
             if (s.endsWith("/")) {
                 try (Stream<Path> list = Files.list(p)) {
                     list.filter(f -> f.toString().endsWith(".java")).sorted()
-                            .forEach(f -> files.add(sourceRoot.relativize(f).toString().replace('\\', '/')));
+                            .map(f -> sourceRoot.relativize(f).toString().replace('\\', '/'))
+                            .filter(f -> !NEUTRAL.contains(f))
+                            .forEach(files::add);
                 }
             } else if (Files.isRegularFile(p)) {
                 files.add(s);

@@ -38,7 +38,8 @@ public final class ModelResults implements ResultProducer {
         ModelConfig c = ModelConfig.from(source);
         int t = c.maxPositions();
         Publication step = results.publish("model/step").seed(SEED).config(source.text());
-        BertForMaskedLM model = new BertForMaskedLM(c, SEED);
+        BertForMaskedLM model = new BertForMaskedLM(c, SEED, Products.VECTOR);
+        BertForMaskedLM.Activations acts = model.activations(BATCH, t);
         Batch batch = randomBatch(c, BATCH, t, new Random(SEED));
 
         System.gc();
@@ -50,16 +51,11 @@ public final class ModelResults implements ResultProducer {
         // JIT warm-up steps first (not timed), then the timed ones; the same for both backends
         int warmUp = 2, steps = results.mode() == Mode.FULL ? 9 : 5, ejmlSteps = results.mode() == Mode.FULL ? 5 : 3;
         double[] seconds = new double[steps];
-        double loss = timeSteps(model, batch, warmUp, seconds);
-        // The same step with the reference products, side by side.
-        Products.Backend fast = Products.use(Products.EJML);
+        double loss = timeSteps(model, acts, batch, warmUp, seconds);
+        // The same step with the reference products, side by side: the same seed gives the same weights.
+        BertForMaskedLM reference = new BertForMaskedLM(c, SEED, Products.REFERENCE);
         double[] ejmlSeconds = new double[ejmlSteps];
-        double ejmlLoss;
-        try {
-            ejmlLoss = timeSteps(model, batch, 1, ejmlSeconds);
-        } finally {
-            Products.use(fast);
-        }
+        double ejmlLoss = timeSteps(reference, reference.activations(BATCH, t), batch, 1, ejmlSeconds);
         double ejmlMedian = median(ejmlSeconds);
         long peak = 0;
         for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
@@ -69,7 +65,7 @@ public final class ModelResults implements ResultProducer {
         }
         double median = median(seconds);
         // Counted matrix-product work of one step: forward, and twice that backward (dx and dW).
-        long n = (long) BATCH * t, h = c.hiddenSize(), i = c.intermediateSize(), m = model.head().maskedCount();
+        long n = (long) BATCH * t, h = c.hiddenSize(), i = c.intermediateSize(), m = acts.head().masked();
         double forwardFlops = c.numLayers() * (4 * 2.0 * n * h * h + 2 * 2.0 * n * h * i
                 + (double) BATCH * c.numHeads() * 4.0 * t * t * c.headSize())
                 + 2.0 * m * h * h + 2.0 * m * h * c.vocabSize();
@@ -86,7 +82,7 @@ public final class ModelResults implements ResultProducer {
                 .attribute("steps", Integer.toString(steps))
                 .attribute("ejml-steps", Integer.toString(ejmlSteps))
                 .attribute("warm-up", Integer.toString(warmUp))
-                .attribute("backend", Products.backend().name())
+                .attribute("backend", model.products().backend().name())
                 .attribute("ejml-seconds", fmt("%.2f", ejmlMedian))
                 .attribute("speedup", fmt("%.1f", ejmlMedian / median))
                 .attribute("gflop", fmt("%.1f", stepFlops / 1e9))
@@ -96,10 +92,10 @@ public final class ModelResults implements ResultProducer {
                 .table("A forward and backward step at the real configuration (batch " + BATCH + " × " + t + ")",
                         List.of("Quantity", "Value"), List.of(
                                 List.of("parameters (counted from the model's tensors)", fmt("%,d", params)),
-                                List.of("masked positions M in the batch", model.head().maskedCount()),
+                                List.of("masked positions M in the batch", acts.head().masked()),
                                 List.of("loss at initialisation", fmt("%.4f", loss)),
                                 List.of("ln V, the loss of a uniform guess", fmt("%.4f", Math.log(c.vocabSize()))),
-                                List.of("step time, median of " + steps + ", " + Products.backend().name(), fmt("%.2f s", median)),
+                                List.of("step time, median of " + steps + ", " + model.products().backend().name(), fmt("%.2f s", median)),
                                 List.of("step time, median of " + ejmlSteps + ", " + Products.EJML.name(), fmt("%.2f s", ejmlMedian)),
                                 List.of("matrix-product work per step (counted: forward, and twice that backward)", fmt("%.1f GFLOP", stepFlops / 1e9)),
                                 List.of("the step's arithmetic rate (work ÷ time)", fmt("%.1f GFLOP/s", achieved)),
@@ -112,17 +108,16 @@ public final class ModelResults implements ResultProducer {
         }
 
         List<List<Object>> shapes = new ArrayList<>();
-        var layer = model.layers().get(0);
         shapes.add(List.of("input ids, token types, attention mask", "[B, T]", "[" + BATCH + ", " + t + "]"));
-        shapes.add(List.of("embeddings output", "[B·T, H]", shape(model.hiddenStates().get(0))));
-        shapes.add(List.of("Q, K, V (layer 0)", "[B·T, H] = [B, A, T, d]", shape(layer.attention().lastQuery())
+        shapes.add(List.of("embeddings output", "[B·T, H]", shape(acts.hidden(0))));
+        shapes.add(List.of("Q, K, V (layer 0)", "[B·T, H] = [B, A, T, d]", shape(acts.attention(0).query())
                 + " = [" + BATCH + ", " + c.numHeads() + ", " + t + ", " + c.headSize() + "]"));
-        shapes.add(List.of("attention weights, per sequence and head", "[T, T]", shape(layer.attention().probabilities(0, 0))));
-        shapes.add(List.of("feed-forward activation (layer 0)", "[B·T, I]", shape(layer.feedForward().lastActivation())));
+        shapes.add(List.of("attention weights, per sequence and head", "[T, T]", shape(acts.attention(0).probabilities(0, 0))));
+        shapes.add(List.of("feed-forward activation (layer 0)", "[B·T, I]", shape(acts.layer(0).feedForward().activation())));
         for (int l = 1; l <= c.numLayers(); l++) {
-            shapes.add(List.of("output of layer " + (l - 1), "[B·T, H]", shape(model.hiddenStates().get(l))));
+            shapes.add(List.of("output of layer " + (l - 1), "[B·T, H]", shape(acts.hidden(l))));
         }
-        DMatrixRMaj probs = model.head().lastProbabilities();
+        DMatrixRMaj probs = acts.head().probabilities();
         shapes.add(List.of("MLM logits at the masked rows", "[M, V]", shape(probs)));
         results.publish("model/shapes").seed(SEED).config(source.text())
                 .table("Shapes recorded from one forward pass at the real configuration", List.of("Tensor", "Shape", "In this pass"), shapes);
@@ -175,13 +170,14 @@ public final class ModelResults implements ResultProducer {
     }
 
     /** Runs {@code warmUp} untimed steps, then one timed step per entry of {@code seconds}; returns the last loss. */
-    private static double timeSteps(BertForMaskedLM model, Batch batch, int warmUp, double[] seconds) {
+    private static double timeSteps(BertForMaskedLM model, BertForMaskedLM.Activations acts, Batch batch, int warmUp,
+                                    double[] seconds) {
         double loss = 0;
         for (int s = -warmUp; s < seconds.length; s++) {
             long t0 = System.nanoTime();
             model.zeroGrad();
-            loss = model.forward(batch);
-            model.backward();
+            loss = model.forward(batch, acts, minibert.nn.Pass.INFERENCE);
+            model.backward(batch, acts);
             if (s >= 0) {
                 seconds[s] = (System.nanoTime() - t0) / 1e9;
             }
@@ -209,7 +205,7 @@ public final class ModelResults implements ResultProducer {
         double[] g = new double[5];
         for (int rep = -3; rep < 5; rep++) {
             long t0 = System.nanoTime();
-            Products.multTransB(x, w, y);
+            Products.VECTOR.multTransB(x, w, y);
             if (rep >= 0) {
                 g[rep] = 2.0 * n * h * i / (System.nanoTime() - t0);
             }

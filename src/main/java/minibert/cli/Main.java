@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
         description = "A small BERT built from first principles, kept as a literate program.",
         subcommands = {
                 DataCommand.class,
+                TrainCommand.class,
                 VocabCommand.class,
                 TokenizeCommand.class,
                 GradcheckCommand.class,

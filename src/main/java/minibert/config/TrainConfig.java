@@ -22,11 +22,40 @@ import java.nio.file.Path;
  * @param maskProbability       share of tokens selected for MLM (15% in BERT)
  * @param checkpointEvery       steps between checkpoints
  * @param logEvery              steps between log lines
+ * @param evalEvery             steps between evaluations on the held-out split
+ * @param evalBatches           held-out batches per evaluation (the same batches, masked the same way, each time)
+ * @param keepCheckpoints       checkpoints kept in the run directory (the newest)
+ * @param precision             {@code float32} (the default) or {@code float64}
+ * @param backend               matrix products: {@code vector} (the default) or {@code ejml}
+ * @param documentLimit         read only the first this many documents of the corpus (0: all)
  */
 public record TrainConfig(Path model, String corpus, long seed, int batchSize, int sequenceLength, int steps,
                           double learningRate, int warmupSteps, double weightDecay, double beta1, double beta2,
                           double epsilon, int gradientAccumulation, double maxGradNorm, double maskProbability,
-                          int checkpointEvery, int logEvery) {
+                          int checkpointEvery, int logEvery, int evalEvery, int evalBatches, int keepCheckpoints,
+                          String precision, String backend, long documentLimit) {
+
+    /** The same settings in another precision and/or on another product backend (null keeps the current one). */
+    public TrainConfig withNumbers(String newPrecision, String newBackend) {
+        String p = newPrecision == null ? precision : newPrecision;
+        String b = newBackend == null ? backend : newBackend;
+        if (!p.equals("float32") && !p.equals("float64")) {
+            throw new IllegalArgumentException("precision must be float32 or float64, found '" + p + "'");
+        }
+        if (!b.equals("vector") && !b.equals("ejml")) {
+            throw new IllegalArgumentException("backend must be vector or ejml, found '" + b + "'");
+        }
+        return new TrainConfig(model, corpus, seed, batchSize, sequenceLength, steps, learningRate, warmupSteps,
+                weightDecay, beta1, beta2, epsilon, gradientAccumulation, maxGradNorm, maskProbability, checkpointEvery,
+                logEvery, evalEvery, evalBatches, keepCheckpoints, p, b, documentLimit);
+    }
+
+    /** The same settings with {@code steps} changed (a shorter schedule for tests and examples). */
+    public TrainConfig withSteps(int newSteps, int newWarmup) {
+        return new TrainConfig(model, corpus, seed, batchSize, sequenceLength, newSteps, learningRate, newWarmup,
+                weightDecay, beta1, beta2, epsilon, gradientAccumulation, maxGradNorm, maskProbability, checkpointEvery,
+                logEvery, evalEvery, evalBatches, keepCheckpoints, precision, backend, documentLimit);
+    }
 
     /** Loads and validates a training config; {@code model} is resolved against the file's folder. */
     public static TrainConfig load(Path file) {
@@ -48,6 +77,12 @@ public record TrainConfig(Path model, String corpus, long seed, int batchSize, i
         double maskP = src.real("mask_probability", Double.MIN_VALUE, 1);
         int every = src.integer("checkpoint_every", 1, Integer.MAX_VALUE);
         int logEvery = src.integer("log_every", 1, Integer.MAX_VALUE);
+        int evalEvery = src.integer("eval_every", 1, Integer.MAX_VALUE, every);
+        int evalBatches = src.integer("eval_batches", 1, 1 << 20, 20);
+        int keep = src.integer("keep_checkpoints", 1, 1000, 3);
+        String precision = src.has("precision") ? src.choice("precision", "float32", "float64") : "float32";
+        String backend = src.has("backend") ? src.choice("backend", "vector", "ejml") : "vector";
+        long documentLimit = src.has("document_limit") ? src.longValue("document_limit", 0, Long.MAX_VALUE) : 0;
         src.finish();
         if (warmup > steps) {
             throw src.error("warmup_steps", "is " + warmup + ", more than steps " + steps);
@@ -69,7 +104,7 @@ public record TrainConfig(Path model, String corpus, long seed, int batchSize, i
                     + modelConfig.maxPositions());
         }
         return new TrainConfig(modelFile, corpus, seed, batch, seq, steps, lr, warmup, wd, b1, b2, eps,
-                accumulation, clip, maskP, every, logEvery);
+                accumulation, clip, maskP, every, logEvery, evalEvery, evalBatches, keep, precision, backend, documentLimit);
     }
 
     /** The model config this training config names. */

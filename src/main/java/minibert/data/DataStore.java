@@ -19,6 +19,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.GZIPOutputStream;
 
@@ -137,12 +138,16 @@ public final class DataStore {
             }
         }
         Path target = places.get(0);            // data/<dataset>/<file>
+        if (entry.derivation() != null) {
+            derive(entry);                      // from the data set's published archive
+            return target;
+        }
         if (entry.url() == null) {
             throw missing(entry, places, "no address serves this file's exact bytes"
                     + (manifest.datasets().get(dataset).note() == null ? "" : " (" + manifest.datasets().get(dataset).note() + ")"));
         }
         try {
-            download(entry, target);
+            download(entry.url(), target, entry.plainDownload(), f -> mismatch(entry, f), dataset + "/" + fileName);
         } catch (IOException e) {
             throw missing(entry, places, "downloading " + entry.url() + " failed: " + e);
         }
@@ -150,14 +155,115 @@ public final class DataStore {
     }
     // end::resolve[]
 
+    /**
+     * Makes a derived file, and every other missing file derived from the same archive, in one pass over
+     * the archive (found or downloaded, and verified, first). Each result is written to a temporary file,
+     * verified against the manifest, and only then renamed into place.
+     */
+    // tag::derive[]
+    private void derive(Manifest.DataFile entry) {
+        Manifest.Derivation how = entry.derivation();
+        Manifest.Archive archive = manifest.archive(entry.dataset(), how.archive());
+        Path source = archive(archive);
+        List<Manifest.DataFile> wanted = new ArrayList<>();
+        for (Manifest.DataFile f : manifest.datasets().get(entry.dataset()).files().values()) {
+            if (f.derivation() != null && f.derivation().archive().equals(how.archive()) && locate(f) == null) {
+                wanted.add(f);                  // absent everywhere: make it in the same pass
+            }
+        }
+        Path dir = dataDir.resolve(entry.dataset());
+        List<ImdbArchive.Target> targets = new ArrayList<>();
+        try {
+            Files.createDirectories(dir);
+            for (Manifest.DataFile f : wanted) {
+                targets.add(new ImdbArchive.Target(Files.createTempFile(dir, "." + f.name() + ".", ".part"),
+                        f.derivation().folders()));
+            }
+            ImdbArchive.derive(source, targets);
+            for (int i = 0; i < wanted.size(); i++) {
+                String problem = madeMismatch(wanted.get(i), targets.get(i).file());
+                if (problem != null) {
+                    throw new DataException(entry.dataset() + "/" + wanted.get(i).name() + " made from " + source
+                            + " is not the manifest's file: " + problem + "; nothing was kept");
+                }
+            }
+            for (int i = 0; i < wanted.size(); i++) {
+                Path target = dir.resolve(wanted.get(i).name());
+                Files.move(targets.get(i).file(), target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                verified.put(target, stamp(target));
+            }
+        } catch (IOException e) {
+            throw new DataException("cannot make " + entry.dataset() + "/" + entry.name() + " from " + source + ": " + e, e);
+        } finally {
+            for (ImdbArchive.Target t : targets) {
+                try {
+                    Files.deleteIfExists(t.file());
+                } catch (IOException e) {
+                    // best effort: a leftover .part file is never mistaken for data
+                }
+            }
+        }
+    }
+    // end::derive[]
+
+    /** Why a file the store made itself is not the manifest's; it compressed a .gz itself, so only the content can match. */
+    private static String madeMismatch(Manifest.DataFile f, Path made) {
+        boolean gz = f.contentSha256() != null;
+        String actual = sha256(made, gz);
+        String expected = gz ? f.contentSha256() : f.sha256();
+        return actual.equals(expected) ? null : (gz ? "content SHA-256 " : "SHA-256 ") + actual + ", expected " + expected;
+    }
+
+    /** A verified local path to an archive: in {@code data/<dataset>/}, the mirror, or downloaded into {@code data/}. */
+    private Path archive(Manifest.Archive archive) {
+        List<Path> places = new ArrayList<>();
+        places.add(dataDir.resolve(archive.dataset()).resolve(archive.name()));
+        if (mirror != null) {
+            places.add(mirror.resolve(archive.dataset()).resolve(archive.name()));
+        }
+        for (Path candidate : places) {
+            if (Files.isRegularFile(candidate)) {
+                verify(candidate, archive.sha256(), null, archive.size(), archive.dataset());
+                return candidate;
+            }
+        }
+        String what = "archive " + archive.dataset() + "/" + archive.name();
+        if (archive.url() == null) {
+            throw new DataException(what + " is not available: looked in " + places + "; no address serves it");
+        }
+        try {
+            download(archive.url(), places.get(0), false,
+                    f -> mismatch(archive.sha256(), null, archive.size(), f), what);
+        } catch (IOException e) {
+            throw new DataException(what + " is not available: looked in " + places + "; downloading "
+                    + archive.url() + " failed: " + e + ". Download it by hand (SHA-256 " + archive.sha256()
+                    + ", " + archive.size() + " bytes) into " + places.get(0) + ", or point " + MIRROR_ENV
+                    + " at a folder holding " + archive.dataset() + "/" + archive.name(), e);
+        }
+        return places.get(0);
+    }
+
     /** Where a file is found now, without verifying or downloading it; {@code null} if nowhere. */
     public Path locate(String dataset, String fileName) {
-        for (Path candidate : candidates(manifest.file(dataset, fileName))) {
+        return locate(manifest.file(dataset, fileName));
+    }
+
+    private Path locate(Manifest.DataFile entry) {
+        for (Path candidate : candidates(entry)) {
             if (Files.isRegularFile(candidate)) {
                 return candidate;
             }
         }
         return null;
+    }
+
+    private Path locateArchive(Manifest.Archive archive) {
+        Path local = dataDir.resolve(archive.dataset()).resolve(archive.name());
+        if (Files.isRegularFile(local)) {
+            return local;
+        }
+        Path mirrored = mirror == null ? null : mirror.resolve(archive.dataset()).resolve(archive.name());
+        return mirrored != null && Files.isRegularFile(mirrored) ? mirrored : null;
     }
 
     private List<Path> candidates(Manifest.DataFile entry) {
@@ -196,31 +302,39 @@ public final class DataStore {
      */
     // tag::verify[]
     public void verify(Manifest.DataFile entry, Path file) {
+        verify(file, entry.sha256(), entry.contentSha256(), entry.size(), entry.dataset());
+    }
+
+    private void verify(Path file, String sha256, String contentSha256, long size, String dataset) {
         String stamp = stamp(file);
         if (stamp.equals(verified.get(file))) {
             return;
         }
-        String problem = mismatch(entry, file);
+        String problem = mismatch(sha256, contentSha256, size, file);
         if (problem != null) {
             throw new DataException("data file " + file + " is corrupt: " + problem + ". It was not read. "
-                    + "Delete it and fetch it again (./minibert data fetch " + entry.dataset() + ").");
+                    + "Delete it and fetch it again (./minibert data fetch " + dataset + ").");
         }
         verified.put(file, stamp);
     }
 
     /** Why {@code file} is not the manifest's file, or {@code null} when it is. */
     static String mismatch(Manifest.DataFile entry, Path file) {
+        return mismatch(entry.sha256(), entry.contentSha256(), entry.size(), file);
+    }
+
+    static String mismatch(String sha256, String contentSha256, long expectedSize, Path file) {
         String actual = sha256(file, false);
-        if (actual.equals(entry.sha256())) {
+        if (actual.equals(sha256)) {
             return null;
         }
-        if (entry.contentSha256() != null && entry.contentSha256().equals(sha256(file, true))) {
+        if (contentSha256 != null && contentSha256.equals(sha256(file, true))) {
             return null;                        // the same content, compressed differently
         }
         long size = file.toFile().length();
-        String sizeNote = size < entry.size() ? " (" + size + " bytes, expected " + entry.size() + ": truncated?)"
-                : size != entry.size() ? " (" + size + " bytes, expected " + entry.size() + ")" : "";
-        return "SHA-256 " + actual + ", expected " + entry.sha256() + sizeNote;
+        String sizeNote = size < expectedSize ? " (" + size + " bytes, expected " + expectedSize + ": truncated?)"
+                : size != expectedSize ? " (" + size + " bytes, expected " + expectedSize + ")" : "";
+        return "SHA-256 " + actual + ", expected " + sha256 + sizeNote;
     }
     // end::verify[]
 
@@ -232,11 +346,17 @@ public final class DataStore {
         }
     }
 
-    private void download(Manifest.DataFile entry, Path target) throws IOException {
+    /**
+     * Downloads {@code url} to a temporary file beside {@code target} (gzipping it when {@code gzip}), checks
+     * it with {@code problem} (a description of what is wrong, or {@code null}), and only then renames it
+     * into place.
+     */
+    private void download(String url, Path target, boolean gzip, Function<Path, String> problemOf, String what)
+            throws IOException {
         Files.createDirectories(target.getParent());
-        Path tmp = Files.createTempFile(target.getParent(), "." + entry.name() + ".", ".part");
+        Path tmp = Files.createTempFile(target.getParent(), "." + target.getFileName() + ".", ".part");
         try {
-            HttpRequest request = HttpRequest.newBuilder(URI.create(entry.url())).timeout(Duration.ofMinutes(10)).GET().build();
+            HttpRequest request = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofMinutes(10)).GET().build();
             HttpResponse<InputStream> response;
             try {
                 response = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
@@ -249,14 +369,14 @@ public final class DataStore {
                     throw new IOException("HTTP " + response.statusCode());
                 }
                 try (OutputStream raw = Files.newOutputStream(tmp);
-                     OutputStream out = entry.plainDownload() ? new GZIPOutputStream(raw, 1 << 16) : raw) {
+                     OutputStream out = gzip ? new GZIPOutputStream(raw, 1 << 16) : raw) {
                     in.transferTo(out);
                 }
             }
-            String problem = mismatch(entry, tmp);
+            String problem = problemOf.apply(tmp);
             if (problem != null) {
-                throw new DataException("the download of " + entry.url() + " is not the manifest's "
-                        + entry.dataset() + "/" + entry.name() + ": " + problem + "; nothing was kept");
+                throw new DataException("the download of " + url + " is not the manifest's " + what + ": "
+                        + problem + "; nothing was kept");
             }
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             verified.put(target, stamp(target));
@@ -289,6 +409,13 @@ public final class DataStore {
         return HexFormat.of().formatHex(md.digest());
     }
 
+    private String derivable(Manifest.DataFile f) {
+        Manifest.Archive a = manifest.archive(f.dataset(), f.derivation().archive());
+        Path found = locateArchive(a);
+        return "derivable from " + a.name() + " (" + (found != null ? "found at " + found
+                : a.url() != null ? "downloadable, " + a.size() + " bytes" : "no download address") + ")";
+    }
+
     /** The state of one file, for {@code minibert data status}. */
     public record FileStatus(String dataset, String file, Path location, String state, String detail) {
     }
@@ -300,8 +427,8 @@ public final class DataStore {
             for (Manifest.DataFile f : d.files().values()) {
                 Path where = locate(d.name(), f.name());
                 if (where == null) {
-                    out.add(new FileStatus(d.name(), f.name(), null, "missing",
-                            f.url() == null ? "no download address" : "downloadable"));
+                    out.add(new FileStatus(d.name(), f.name(), null, "missing", f.derivation() != null ? derivable(f)
+                            : f.url() == null ? "no download address" : "downloadable"));
                     continue;
                 }
                 try {

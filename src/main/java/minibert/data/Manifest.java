@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -22,10 +23,33 @@ import java.util.Set;
  */
 public record Manifest(Path file, Map<String, Dataset> datasets) {
 
-    /** One data set: its description and its files. */
+    /** One data set: its description, its files, and the archives some files are derived from. */
     public record Dataset(String name, String title, String license, String citation, String homepage,
-                          String canonical, String origin, String note, Map<String, DataFile> files) {
+                          String canonical, String origin, String note, Map<String, DataFile> files,
+                          Map<String, Archive> archives) {
     }
+
+    /**
+     * A published archive that some of a data set's files are derived from (no address serves those files
+     * themselves). It is verified like a file, by its SHA-256 as published.
+     *
+     * @param url an address serving the archive's exact bytes, or {@code null}
+     */
+    public record Archive(String dataset, String name, String sha256, long size, String url) {
+    }
+
+    /**
+     * How a file is made from an archive of its data set.
+     *
+     * @param archive the archive's name (a key of the data set's {@code archives})
+     * @param format  the recipe that writes the file: {@value #IMDB_TSV} is {@link ImdbArchive}'s
+     * @param folders the archive's folders whose members make the file, in the file's order
+     */
+    public record Derivation(String archive, String format, List<String> folders) {
+    }
+
+    /** The one derivation recipe so far: IMDB's review files to the TSV of {@link ImdbReader}. */
+    public static final String IMDB_TSV = "imdb-tsv";
 
     /**
      * One file of a data set.
@@ -37,14 +61,18 @@ public record Manifest(Path file, Map<String, Dataset> datasets) {
      *                      decompressed content), or {@code null} when none exists
      * @param plainDownload the URL serves the decompressed content; the store gzips it
      * @param counts        what the reader must count in this file
+     * @param derivation    how to make the file from an archive when no address serves it, or {@code null}
      */
     public record DataFile(String dataset, String name, String sha256, String contentSha256, long size, String url,
-                           boolean plainDownload, Map<String, Long> counts) {
+                           boolean plainDownload, Map<String, Long> counts, Derivation derivation) {
     }
 
     private static final Set<String> DATASET_KEYS = Set.of("title", "license", "citation", "homepage", "canonical",
-            "origin", "note", "files");
-    private static final Set<String> FILE_KEYS = Set.of("sha256", "content_sha256", "size", "url", "download", "counts");
+            "origin", "note", "files", "archives");
+    private static final Set<String> FILE_KEYS = Set.of("sha256", "content_sha256", "size", "url", "download", "counts",
+            "derive");
+    private static final Set<String> ARCHIVE_KEYS = Set.of("sha256", "size", "url");
+    private static final Set<String> DERIVE_KEYS = Set.of("archive", "format", "folders");
 
     /** The largest manifest read. */
     public static final long MAX_BYTES = minibert.io.InputFile.MIB;
@@ -76,6 +104,17 @@ public record Manifest(Path file, Map<String, Dataset> datasets) {
                     throw new DataException("data manifest " + file + ": data set " + name + " has an unknown key '" + k + "'");
                 }
             }
+            Map<String, Archive> archives = new LinkedHashMap<>();
+            if (d.get("archives") != null) {
+                for (var a : map(file, name + ".archives", d.get("archives")).entrySet()) {
+                    String aname = String.valueOf(a.getKey());
+                    String where = name + "/" + aname;
+                    Map<?, ?> am = map(file, where, a.getValue());
+                    keys(file, where, am, ARCHIVE_KEYS);
+                    archives.put(aname, new Archive(name, aname, hex(file, where, "sha256", am.get("sha256"), true),
+                            size(file, where, am.get("size")), (String) am.get("url")));
+                }
+            }
             Map<String, DataFile> files = new LinkedHashMap<>();
             for (var f : map(file, name + ".files", d.get("files")).entrySet()) {
                 String fname = String.valueOf(f.getKey());
@@ -88,10 +127,7 @@ public record Manifest(Path file, Map<String, Dataset> datasets) {
                 }
                 String sha = hex(file, where, "sha256", fm.get("sha256"), true);
                 String content = hex(file, where, "content_sha256", fm.get("content_sha256"), false);
-                Object size = fm.get("size");
-                if (!(size instanceof Number n) || n.longValue() <= 0) {
-                    throw new DataException("data manifest " + file + ": " + where + " needs a positive size, found " + size);
-                }
+                long size = size(file, where, fm.get("size"));
                 Object download = fm.get("download");
                 if (download != null && !"plain".equals(download)) {
                     throw new DataException("data manifest " + file + ": " + where + " download must be 'plain', found " + download);
@@ -108,12 +144,24 @@ public record Manifest(Path file, Map<String, Dataset> datasets) {
                         counts.put(String.valueOf(c.getKey()), count.longValue());
                     }
                 }
-                files.put(fname, new DataFile(name, fname, sha, content, ((Number) size).longValue(),
-                        (String) fm.get("url"), download != null, Collections.unmodifiableMap(counts)));
+                Derivation derivation = null;
+                if (fm.get("derive") != null) {
+                    derivation = derivation(file, where, map(file, where + ".derive", fm.get("derive")), archives);
+                    if (fm.get("url") != null) {
+                        throw new DataException("data manifest " + file + ": " + where
+                                + " has both a url and a derivation; give one");
+                    }
+                    if (fname.endsWith(".gz") && content == null) {
+                        throw new DataException("data manifest " + file + ": " + where
+                                + " is derived, so it needs a content_sha256 (the store compresses it itself)");
+                    }
+                }
+                files.put(fname, new DataFile(name, fname, sha, content, size,
+                        (String) fm.get("url"), download != null, Collections.unmodifiableMap(counts), derivation));
             }
             datasets.put(name, new Dataset(name, str(d, "title"), str(d, "license"), str(d, "citation"),
                     str(d, "homepage"), str(d, "canonical"), str(d, "origin"), str(d, "note"),
-                    Collections.unmodifiableMap(files)));
+                    Collections.unmodifiableMap(files), Collections.unmodifiableMap(archives)));
         }
         return new Manifest(file, Collections.unmodifiableMap(datasets));
     }
@@ -129,6 +177,59 @@ public record Manifest(Path file, Map<String, Dataset> datasets) {
             throw new DataException("data set " + dataset + " has no file '" + fileName + "'; the manifest lists " + d.files().keySet());
         }
         return f;
+    }
+
+    private static Derivation derivation(Path file, String where, Map<?, ?> m, Map<String, Archive> archives) {
+        keys(file, where + ".derive", m, DERIVE_KEYS);
+        Object archive = m.get("archive");
+        if (!(archive instanceof String a) || !archives.containsKey(a)) {
+            throw new DataException("data manifest " + file + ": " + where + " derives from archive '" + archive
+                    + "', which the data set's archives " + archives.keySet() + " do not list");
+        }
+        if (!IMDB_TSV.equals(m.get("format"))) {
+            throw new DataException("data manifest " + file + ": " + where + " derive.format must be '" + IMDB_TSV
+                    + "', found " + m.get("format"));
+        }
+        List<String> folders = new java.util.ArrayList<>();
+        if (m.get("folders") instanceof List<?> list) {
+            for (Object o : list) {
+                if (!(o instanceof String s) || s.isBlank() || s.endsWith("/")) {
+                    throw new DataException("data manifest " + file + ": " + where
+                            + " derive.folders must be folder paths without a trailing '/', found " + o);
+                }
+                folders.add(s);
+            }
+        }
+        if (folders.isEmpty()) {
+            throw new DataException("data manifest " + file + ": " + where + " derive.folders must list at least one folder");
+        }
+        return new Derivation(a, IMDB_TSV, List.copyOf(folders));
+    }
+
+    /** The archive of a data set, or a {@link DataException} listing what exists. */
+    public Archive archive(String dataset, String archiveName) {
+        Dataset d = datasets.get(dataset);
+        Archive a = d == null ? null : d.archives().get(archiveName);
+        if (a == null) {
+            throw new DataException("data set " + dataset + " has no archive '" + archiveName + "'; the manifest lists "
+                    + (d == null ? "no such data set" : d.archives().keySet()));
+        }
+        return a;
+    }
+
+    private static void keys(Path file, String where, Map<?, ?> m, Set<String> allowed) {
+        for (Object k : m.keySet()) {
+            if (!allowed.contains(String.valueOf(k))) {
+                throw new DataException("data manifest " + file + ": " + where + " has an unknown key '" + k + "'");
+            }
+        }
+    }
+
+    private static long size(Path file, String where, Object size) {
+        if (!(size instanceof Number n) || n.longValue() <= 0) {
+            throw new DataException("data manifest " + file + ": " + where + " needs a positive size, found " + size);
+        }
+        return n.longValue();
     }
 
     private static Map<?, ?> map(Path file, String where, Object o) {

@@ -58,6 +58,28 @@ public final class TextFiles {
         return new Lines(file, new InputStreamReader(in, decoder));
     }
 
+    /**
+     * The decompressed bytes of a gzip file (a tar archive, say); a missing, empty or non-gzip file is a
+     * {@link DataException} naming it.
+     */
+    static InputStream gunzip(Path file) throws IOException {
+        try {
+            InputFile.requireFile(file);
+        } catch (InputException e) {
+            throw new DataException("data file " + e.getMessage());
+        }
+        if (Files.isRegularFile(file) && Files.size(file) == 0) {
+            throw new DataException(file + " is empty: not even a gzip header");
+        }
+        InputStream in = Files.newInputStream(file);
+        try {
+            return new GZIPInputStream(in, 1 << 16);
+        } catch (IOException e) {
+            in.close();
+            throw gzip(file, 0, e);
+        }
+    }
+
     /** What a failed read of a gzip stream means, in words, as a {@link DataException}. */
     static DataException gzip(Path file, long line, IOException e) {
         String where = line > 0 ? file + ":" + line + ": " : file + " ";

@@ -254,17 +254,29 @@ public final class FuzzTargets {
         return tar.toByteArray();
     }
 
+    /** A ustar header (mode, size, type, magic) with its checksum, then the content padded to 512 bytes. */
     private static void tarEntry(ByteArrayOutputStream tar, String name, String content) {
         byte[] body = utf8(content);
         byte[] h = new byte[512];
-        byte[] n = name.getBytes(StandardCharsets.US_ASCII);
-        System.arraycopy(n, 0, h, 0, n.length);
-        byte[] size = String.format("%011o", body.length).getBytes(StandardCharsets.US_ASCII);
-        System.arraycopy(size, 0, h, 124, size.length);
+        put(h, 0, name);
+        put(h, 100, String.format("%07o", 0644));
+        put(h, 124, String.format("%011o", body.length));
+        put(h, 136, String.format("%011o", 0));
         h[156] = '0';
+        put(h, 257, "ustar\u000000");
+        int sum = 0;
+        for (int i = 0; i < 512; i++) {
+            sum += i >= 148 && i < 156 ? ' ' : h[i] & 0xff;
+        }
+        put(h, 148, String.format("%06o\u0000 ", sum));
         tar.writeBytes(h);
         tar.writeBytes(body);
         tar.writeBytes(new byte[(512 - body.length % 512) % 512]);
+    }
+
+    private static void put(byte[] h, int offset, String field) {
+        byte[] b = field.getBytes(StandardCharsets.US_ASCII);
+        System.arraycopy(b, 0, h, offset, b.length);
     }
 
     private static byte[] utf8(String s) {

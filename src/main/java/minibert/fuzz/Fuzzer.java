@@ -91,63 +91,90 @@ public final class Fuzzer {
     /** Fuzzes one target with the cases of {@link Mutations#cases}, each with the time bound {@code bound}. */
     public static Report run(FuzzTarget target, long seed, Duration bound) throws IOException {
         Path dir = Files.createTempDirectory("minibert-fuzz-");
-        ExecutorService pool = newPool();
+        Path file = dir.resolve(target.fileName()).toAbsolutePath();
         long start = System.nanoTime();
         double slowest = 0;
         Map<Mutations.Kind, Tally> byKind = new EnumMap<>(Mutations.Kind.class);
         Map<Mutations.Kind, String> examples = new EnumMap<>(Mutations.Kind.class);
         List<String> failures = new ArrayList<>();
-        try {
-            Path file = dir.resolve(target.fileName()).toAbsolutePath();
+        try (Attempts attempts = new Attempts(target, file, bound)) {
             Files.createDirectories(file.getParent());
             target.setup().prepare(file);
+            // The unmutated sample must be read: mutations of a file the reader refuses anyway test nothing.
+            Files.write(file, target.gzipped() ? Mutations.gzip(target.sample()) : target.sample());
+            Attempt sample = attempts.run();
+            if (sample.outcome() != Outcome.ACCEPTED) {
+                failures.add(target.name() + ": the valid sample itself ends " + sample.outcome()
+                        + (sample.thrown() == null ? "" : ": " + sample.thrown()));
+            }
             for (Mutations.Case c : Mutations.cases(target, seed)) {
                 if (!place(file, c)) {
                     continue;                                   // no /dev/zero on this system
                 }
-                long t0 = System.nanoTime();
-                Future<Throwable> run = pool.submit(() -> {
-                    try {
-                        target.reader().read(file);
-                        return null;
-                    } catch (Throwable e) {
-                        return e;
-                    }
-                });
-                Throwable thrown;
-                Outcome outcome;
-                try {
-                    thrown = run.get(bound.toMillis(), TimeUnit.MILLISECONDS);
-                    outcome = classify(target, file, thrown);
-                } catch (TimeoutException e) {
-                    run.cancel(true);
-                    pool.shutdownNow();                         // the stuck thread is a daemon; start afresh
-                    pool = newPool();
-                    thrown = null;
-                    outcome = Outcome.TIMEOUT;
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new IOException("interrupted while fuzzing " + target.name(), e);
-                } catch (ExecutionException e) {
-                    thrown = e.getCause();
-                    outcome = Outcome.FOREIGN;
+                Attempt a = attempts.run();
+                slowest = Math.max(slowest, a.seconds());
+                byKind.merge(c.kind(), new Tally(0, 0, 0, 0).plus(a.outcome()), (x, y) -> x.plus(a.outcome()));
+                if (a.outcome() == Outcome.REJECTED && !examples.containsKey(c.kind())) {
+                    examples.put(c.kind(), a.thrown().getMessage().replace(dir.toAbsolutePath() + "/", "…/"));
                 }
-                slowest = Math.max(slowest, (System.nanoTime() - t0) / 1e9);
-                Outcome ended = outcome;
-                byKind.merge(c.kind(), new Tally(0, 0, 0, 0).plus(ended), (a, b) -> a.plus(ended));
-                if (outcome == Outcome.REJECTED && !examples.containsKey(c.kind())) {
-                    examples.put(c.kind(), thrown.getMessage().replace(dir.toAbsolutePath() + "/", "…/"));
-                }
-                if (!outcome.passed()) {
-                    failures.add(target.name() + ", seed " + seed + ", " + c.kind().label() + " '" + c.label() + "': " + outcome
-                            + (thrown == null ? " after " + bound.toMillis() + " ms" : ": " + thrown));
+                if (!a.outcome().passed()) {
+                    failures.add(target.name() + ", seed " + seed + ", " + c.kind().label() + " '" + c.label() + "': "
+                            + a.outcome() + (a.thrown() == null ? " after " + bound.toMillis() + " ms" : ": " + a.thrown()));
                 }
             }
         } finally {
-            pool.shutdownNow();
             deleteTree(dir);
         }
         return new Report(target, seed, byKind, examples, List.copyOf(failures), (System.nanoTime() - start) / 1e9, slowest);
+    }
+
+    /** How one reading ended, what it threw (null when accepted or stopped), and how long it took. */
+    private record Attempt(Outcome outcome, Throwable thrown, double seconds) {
+    }
+
+    /** Reads the file in a thread of its own, with the time bound; a reader still running is abandoned. */
+    private static final class Attempts implements AutoCloseable {
+        private final FuzzTarget target;
+        private final Path file;
+        private final Duration bound;
+        private ExecutorService pool = newPool();
+
+        Attempts(FuzzTarget target, Path file, Duration bound) {
+            this.target = target;
+            this.file = file;
+            this.bound = bound;
+        }
+
+        Attempt run() throws IOException {
+            long t0 = System.nanoTime();
+            Future<Throwable> run = pool.submit(() -> {
+                try {
+                    target.reader().read(file);
+                    return null;
+                } catch (Throwable e) {
+                    return e;
+                }
+            });
+            try {
+                Throwable thrown = run.get(bound.toMillis(), TimeUnit.MILLISECONDS);
+                return new Attempt(classify(target, file, thrown), thrown, (System.nanoTime() - t0) / 1e9);
+            } catch (TimeoutException e) {
+                run.cancel(true);
+                pool.shutdownNow();                             // the stuck thread is a daemon; start afresh
+                pool = newPool();
+                return new Attempt(Outcome.TIMEOUT, null, (System.nanoTime() - t0) / 1e9);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while fuzzing " + target.name(), e);
+            } catch (ExecutionException e) {
+                return new Attempt(Outcome.FOREIGN, e.getCause(), (System.nanoTime() - t0) / 1e9);
+            }
+        }
+
+        @Override
+        public void close() {
+            pool.shutdownNow();
+        }
     }
 
     // tag::outcome[]

@@ -2,11 +2,11 @@ package minibert.model;
 
 import minibert.config.ModelConfig;
 import minibert.nn.ClassificationHead;
-import minibert.nn.EncoderLayer;
+import minibert.nn.Dropout;
 import minibert.nn.Param;
+import minibert.nn.Pass;
 import org.ejml.data.DMatrixRMaj;
 
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -15,38 +15,65 @@ import java.util.List;
  */
 public final class BertForSequenceClassification {
 
+    /** The encoder's record and the head's, for passes on B sequences of T tokens. */
+    public static final class Activations {
+        final BertForMaskedLM.Activations encoder;
+        final ClassificationHead.Activations head;
+
+        Activations(BertForMaskedLM.Activations encoder, ClassificationHead.Activations head) {
+            this.encoder = encoder;
+            this.head = head;
+        }
+
+        public BertForMaskedLM.Activations encoder() {
+            return encoder;
+        }
+
+        public ClassificationHead.Activations head() {
+            return head;
+        }
+    }
+
     private final BertForMaskedLM encoder;
     private final ClassificationHead head;
+    private final int classes;
 
     /** A classifier on the encoder of {@code pretrained} (shared, not copied); the head is freshly initialised. */
     public BertForSequenceClassification(BertForMaskedLM pretrained, int classes, long seed) {
         this.encoder = pretrained;
+        this.classes = classes;
         ModelConfig c = pretrained.config();
-        this.head = new ClassificationHead(c.hiddenSize(), classes);
+        this.head = new ClassificationHead(c.hiddenSize(), classes,
+                new Dropout(1 + 3 * c.numLayers(), c.hiddenDropout()), pretrained.products());
         java.util.Random random = new java.util.Random(seed);
         for (Param p : List.of(head.pooler().weight(), head.classifier().weight())) {
-            for (int i = 0; i < p.value().getNumElements(); i++) {
-                double g;
-                do {
-                    g = random.nextGaussian();
-                } while (Math.abs(g) > 2);
-                p.value().data[i] = g * c.initializerRange();
+            for (int i = 0; i < p.size(); i++) {
+                p.value().data[i] = BertForMaskedLM.truncatedNormal(random) * c.initializerRange();
             }
         }
+    }
+
+    public BertForMaskedLM encoder() {
+        return encoder;
     }
 
     public ClassificationHead head() {
         return head;
     }
 
+    public int classes() {
+        return classes;
+    }
+
+    /** A record for passes on {@code batch} sequences of {@code length} tokens. */
+    public Activations activations(int batch, int length) {
+        return new Activations(encoder.activations(batch, length),
+                new ClassificationHead.Activations(batch, length, encoder.config().hiddenSize(), classes));
+    }
+
     /** The encoder's parameters (without the MLM head's), then the pooler's and the classifier's. */
     public List<Param> parameters() {
-        List<Param> ps = new ArrayList<>();
-        for (Param p : encoder.parameters()) {
-            if (!p.name().startsWith("cls.")) {
-                ps.add(p);
-            }
-        }
+        List<Param> ps = encoder.encoderParameters();
         ps.add(head.pooler().weight());
         ps.add(head.pooler().bias());
         ps.add(head.classifier().weight());
@@ -54,21 +81,21 @@ public final class BertForSequenceClassification {
         return ps;
     }
 
-    /** @param labels one class per sequence [B] */
-    public double forward(Batch batch, int[] labels, DMatrixRMaj inputOffset) {
-        DMatrixRMaj x = encoder.embeddings().forward(batch.inputIds(), batch.tokenTypes(), batch.length(), inputOffset);
-        for (EncoderLayer layer : encoder.layers()) {
-            x = layer.forward(x, batch.attentionMask(), batch.batch(), batch.length());
-        }
-        return head.forward(x, batch.batch(), batch.length(), labels);
+    /**
+     * @param labels      one class per sequence [B]
+     * @param inputOffset added to the summed input embeddings [B·T, H] (the gradient check), or null
+     * @return the mean cross-entropy
+     */
+    public double forward(Batch batch, int[] labels, Activations acts, Pass pass, DMatrixRMaj inputOffset) {
+        DMatrixRMaj hidden = encoder.encode(batch, acts.encoder, pass, inputOffset);
+        return head.forward(hidden, labels, pass, acts.head);
     }
 
-    public DMatrixRMaj backward() {
-        DMatrixRMaj d = head.backward();
-        for (int l = encoder.layers().size() - 1; l >= 0; l--) {
-            d = encoder.layers().get(l).backward(d);
-        }
-        return encoder.embeddings().backward(d);
+    /** Adds the gradient of the last forward pass's loss to every parameter's gradient. */
+    public void backward(Batch batch, Activations acts) {
+        DMatrixRMaj d = encoder.prepareBackward(acts.encoder);
+        head.backward(acts.head, d);
+        encoder.encodeBackward(batch, acts.encoder, d);
     }
 
     public void zeroGrad() {

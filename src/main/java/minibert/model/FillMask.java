@@ -38,8 +38,10 @@ public final class FillMask {
         if (masks == 0) {
             throw new IllegalArgumentException("the text has no [MASK] (after truncation to " + t + " pieces): " + text);
         }
-        model.forward(new Batch(in.inputIds(), in.tokenTypeIds(), in.attentionMask(), labels, 1, t));
-        DMatrixRMaj p = model.head().lastProbabilities();            // [M, V]
+        BertForMaskedLM.Activations acts = model.activations(1, t);
+        model.forward(new Batch(in.inputIds(), in.tokenTypeIds(), in.attentionMask(), labels, 1, t), acts,
+                minibert.nn.Pass.INFERENCE);
+        DMatrixRMaj p = acts.head().probabilities();                 // [M, V]
         List<List<Candidate>> out = new ArrayList<>();
         for (int r = 0; r < p.numRows; r++) {
             final int row = r;

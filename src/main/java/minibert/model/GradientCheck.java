@@ -3,6 +3,7 @@ package minibert.model;
 import minibert.config.ModelConfig;
 import minibert.nn.MlmHead;
 import minibert.nn.Param;
+import minibert.nn.Pass;
 import org.ejml.data.DMatrixRMaj;
 
 import java.util.ArrayList;
@@ -48,10 +49,18 @@ public final class GradientCheck {
                       boolean passed) {
     }
 
-    /** The small configuration of the check: B=3, T=7, H=12, A=3, I=17, V=29, L=2. */
+    /** The small configuration of the check: B=3, T=7, H=12, A=3, I=17, V=29, L=2, no dropout. */
     public static ModelConfig smallConfig() {
-        return new ModelConfig(29, 12, 2, 3, 17, 7, 2, 1e-12, "gelu", 0, 0, 0.02);
+        return smallConfig(0);
     }
+
+    /** The small configuration with dropout {@code p} on hidden states and attention weights. */
+    public static ModelConfig smallConfig(double dropout) {
+        return new ModelConfig(29, 12, 2, 3, 17, 7, 2, 1e-12, "gelu", dropout, dropout, 0.02);
+    }
+
+    /** The dropout probability of the check's second run, whose masks are held fixed by a fixed seed. */
+    public static final double DROPOUT = 0.2;
 
     /** A batch of 3 sequences of 7 tokens, two of them padded, with some positions masked for prediction. */
     public static Batch smallBatch(ModelConfig config, long seed) {
@@ -75,7 +84,17 @@ public final class GradientCheck {
 
     /** Runs the check on the small config; {@code samples} random entries per tensor besides the largest. */
     public static List<Row> run(long seed, int samples) {
-        ModelConfig config = smallConfig();
+        return run(seed, samples, 0);
+    }
+
+    /**
+     * Runs the check on the small config with dropout {@code dropout}: every forward pass is a training pass
+     * with the same seed, so the dropout mask is the same in each, and the loss a smooth function of the
+     * parameters that the finite differences can follow.
+     */
+    public static List<Row> run(long seed, int samples, double dropout) {
+        ModelConfig config = smallConfig(dropout);
+        Pass pass = dropout > 0 ? Pass.training(seed + 2) : Pass.INFERENCE;
         BertForMaskedLM model = new BertForMaskedLM(config, seed);
         // Larger weights than BERT's 0.02 make every path's gradient clearly non-zero.
         Random random = new Random(seed + 1);
@@ -85,23 +104,33 @@ public final class GradientCheck {
             }
         }
         Batch batch = smallBatch(config, seed);
+        BertForMaskedLM.Activations acts = model.activations(batch.batch(), batch.length());
         model.zeroGrad();
-        model.forward(batch);
-        DMatrixRMaj dInput = model.backward();
+        model.forward(batch, acts, pass);
+        model.backward(batch, acts);
+        DMatrixRMaj dInput = acts.inputGradient().copy();
 
+        // the finite differences run their forward passes on a record of their own
+        BertForMaskedLM.Activations probe = model.activations(batch.batch(), batch.length());
         List<Row> rows = new ArrayList<>();
         for (Param p : model.parameters()) {
             boolean zero = p.name().endsWith("attention.self.key.bias");
-            rows.add(check(p.name(), p.value(), p.grad(), () -> model.forward(batch), zero, samples, random));
+            rows.add(check(p.name(), p.value(), p.grad(), () -> model.forward(batch, probe, pass), zero, samples, random));
         }
         DMatrixRMaj offset = new DMatrixRMaj(batch.inputIds().length, config.hiddenSize());
-        rows.add(check("input embeddings", offset, dInput, () -> model.forward(batch, offset), false, samples, random));
+        rows.add(check("input embeddings", offset, dInput, () -> model.forward(batch, probe, pass, offset), false, samples, random));
         return rows;
     }
 
     /** The same check for the sequence-classification model (pooler and classifier on [CLS], 2 classes). */
     public static List<Row> runClassifier(long seed, int samples) {
-        ModelConfig config = smallConfig();
+        return runClassifier(seed, samples, 0);
+    }
+
+    /** The classifier's check with dropout {@code dropout}, its masks fixed as in {@link #run(long, int, double)}. */
+    public static List<Row> runClassifier(long seed, int samples, double dropout) {
+        ModelConfig config = smallConfig(dropout);
+        Pass pass = dropout > 0 ? Pass.training(seed + 2) : Pass.INFERENCE;
         BertForMaskedLM encoder = new BertForMaskedLM(config, seed);
         BertForSequenceClassification model = new BertForSequenceClassification(encoder, 2, seed);
         Random random = new Random(seed + 1);
@@ -112,16 +141,19 @@ public final class GradientCheck {
         }
         Batch batch = smallBatch(config, seed);
         int[] labels = {1, 0, 1};
+        BertForSequenceClassification.Activations acts = model.activations(batch.batch(), batch.length());
         model.zeroGrad();
-        model.forward(batch, labels, null);
-        DMatrixRMaj dInput = model.backward();
+        model.forward(batch, labels, acts, pass, null);
+        model.backward(batch, acts);
+        DMatrixRMaj dInput = acts.encoder().inputGradient().copy();
+        BertForSequenceClassification.Activations probe = model.activations(batch.batch(), batch.length());
         List<Row> rows = new ArrayList<>();
         for (Param p : model.parameters()) {
             boolean zero = p.name().endsWith("attention.self.key.bias");
-            rows.add(check(p.name(), p.value(), p.grad(), () -> model.forward(batch, labels, null), zero, samples, random));
+            rows.add(check(p.name(), p.value(), p.grad(), () -> model.forward(batch, labels, probe, pass, null), zero, samples, random));
         }
         DMatrixRMaj offset = new DMatrixRMaj(batch.inputIds().length, config.hiddenSize());
-        rows.add(check("input embeddings", offset, dInput, () -> model.forward(batch, labels, offset), false, samples, random));
+        rows.add(check("input embeddings", offset, dInput, () -> model.forward(batch, labels, probe, pass, offset), false, samples, random));
         return rows;
     }
 

@@ -83,23 +83,26 @@ public final class TwinComparison {
         List<Row> rows = new ArrayList<>();
         m.d.zeroGrad();
         m.f.zeroGrad();
-        double lossD = m.d.forward(m.batch);
-        float lossF = m.f.forward(m.batch);
+        BertForMaskedLM.Activations actsD = m.d.activations(m.batch.batch(), m.batch.length());
+        minibert.model.f32.BertForMaskedLM.Activations actsF = m.f.activations(m.batch.batch(), m.batch.length());
+        double lossD = m.d.forward(m.batch, actsD, minibert.nn.Pass.INFERENCE);
+        float lossF = m.f.forward(m.batch, actsF, minibert.nn.Pass.INFERENCE);
         rows.add(row("loss", new double[] {lossD}, new float[] {lossF}, FORWARD_TOLERANCE, 0));
         // the logits up to a per-row constant: log softmax(z)
-        double[] logD = m.d.head().lastProbabilities().data.clone();
-        float[] logF = m.f.head().lastProbabilities().data.clone();
+        double[] logD = java.util.Arrays.copyOf(actsD.head().probabilities().data, actsD.head().probabilities().getNumElements());
+        float[] logF = java.util.Arrays.copyOf(actsF.head().probabilities().data, actsF.head().probabilities().getNumElements());
         for (int i = 0; i < logD.length; i++) {
             logD[i] = Math.log(logD[i]);
             logF[i] = (float) Math.log(logF[i]);
         }
         rows.add(row("log-probabilities [M, V]", logD, logF, FORWARD_TOLERANCE, 0));
-        for (int l = 0; l < m.d.hiddenStates().size(); l++) {
-            rows.add(row("hidden state " + l, m.d.hiddenStates().get(l).data, m.f.hiddenStates().get(l).data,
-                    FORWARD_TOLERANCE, 0));
+        for (int l = 0; l <= m.d.config().numLayers(); l++) {
+            rows.add(row("hidden state " + l, actsD.hidden(l).data, actsF.hidden(l).data, FORWARD_TOLERANCE, 0));
         }
-        DMatrixRMaj dInputD = m.d.backward();
-        FMatrixRMaj dInputF = m.f.backward();
+        m.d.backward(m.batch, actsD);
+        m.f.backward(m.batch, actsF);
+        DMatrixRMaj dInputD = actsD.inputGradient();
+        FMatrixRMaj dInputF = actsF.inputGradient();
         double largest = 0;
         for (Param p : m.d.parameters()) {
             largest = Math.max(largest, maxAbs(p.grad().data));

@@ -1,28 +1,95 @@
 package minibert.nn;
 
+import minibert.tensor.Products;
 import org.ejml.data.DMatrixRMaj;
 
 /**
- * One Transformer encoder layer, post-LayerNorm as in the original BERT:
+ * One Transformer encoder layer, post-LayerNorm as in the original BERT, with dropout on each block's
+ * output before its residual sum:
  *
  * <pre>
- * h   = LN₁(x + Attention(x))        [B·T, H]
- * out = LN₂(h + FeedForward(h))      [B·T, H]
+ * h   = LN₁(x + dropout(Attention(x)))        [B·T, H]
+ * out = LN₂(h + dropout(FeedForward(h)))      [B·T, H]
  * </pre>
  */
 public final class EncoderLayer {
+
+    /** What backward needs of one forward pass of this layer on B sequences of T tokens. */
+    public static final class Activations {
+        final SelfAttention.Activations attention;
+        final DMatrixRMaj attentionMask;     // dropout multipliers on Attention(x) [B·T, H]
+        final DMatrixRMaj sum;               // x + dropout(Attention(x)), then h + dropout(FFN(h)) [B·T, H]
+        final LayerNorm.Activations attentionNorm;
+        final DMatrixRMaj h;                 // [B·T, H]
+        final FeedForward.Activations feedForward;
+        final DMatrixRMaj feedForwardMask;   // dropout multipliers on FeedForward(h) [B·T, H]
+        final LayerNorm.Activations outputNorm;
+        final DMatrixRMaj out;               // the layer's output [B·T, H]
+        boolean droppedOut;                  // whether the last forward pass applied dropout
+
+        public Activations(int batch, int length, int hidden, int heads, int inner) {
+            int n = batch * length;
+            attention = new SelfAttention.Activations(batch, length, hidden, heads);
+            attentionMask = new DMatrixRMaj(n, hidden);
+            sum = new DMatrixRMaj(n, hidden);
+            attentionNorm = new LayerNorm.Activations(n, hidden);
+            h = new DMatrixRMaj(n, hidden);
+            feedForward = new FeedForward.Activations(n, inner);
+            feedForwardMask = new DMatrixRMaj(n, hidden);
+            outputNorm = new LayerNorm.Activations(n, hidden);
+            out = new DMatrixRMaj(n, hidden);
+        }
+
+        /** The layer's output of the last forward pass [B·T, H]. */
+        public DMatrixRMaj output() {
+            return out;
+        }
+
+        public SelfAttention.Activations attention() {
+            return attention;
+        }
+
+        public FeedForward.Activations feedForward() {
+            return feedForward;
+        }
+    }
+
+    /** Scratch of the backward pass, shared by every layer (llm.c's activation gradients). */
+    public static final class Gradients {
+        final DMatrixRMaj dSum;              // [B·T, H]
+        final DMatrixRMaj dBranch;           // a block's output gradient, after dropout's backward [B·T, H]
+        final DMatrixRMaj dInner;            // [B·T, I]
+        final SelfAttention.Gradients attention;
+
+        public Gradients(int batch, int length, int hidden, int heads, int inner) {
+            int n = batch * length;
+            dSum = new DMatrixRMaj(n, hidden);
+            dBranch = new DMatrixRMaj(n, hidden);
+            dInner = new DMatrixRMaj(n, inner);
+            attention = new SelfAttention.Gradients(batch, length, hidden, heads);
+        }
+    }
 
     private final SelfAttention attention;
     private final LayerNorm attentionNorm;
     private final FeedForward feedForward;
     private final LayerNorm outputNorm;
+    private final Dropout attentionDropout;
+    private final Dropout feedForwardDropout;
 
-    /** @param prefix e.g. {@code bert.encoder.layer.0} */
-    public EncoderLayer(String prefix, int hidden, int heads, int inner, String activation, double eps) {
-        this.attention = new SelfAttention(prefix + ".attention", hidden, heads);
+    /**
+     * @param prefix e.g. {@code bert.encoder.layer.0}
+     * @param site   the first of the four dropout sites this layer numbers (attention weights, attention
+     *               output, feed-forward output)
+     */
+    public EncoderLayer(String prefix, int hidden, int heads, int inner, String activation, double eps,
+                        double hiddenDropout, double attentionDropout, int site, Products products) {
+        this.attention = new SelfAttention(prefix + ".attention", hidden, heads, new Dropout(site, attentionDropout), products);
         this.attentionNorm = new LayerNorm(prefix + ".attention.output.LayerNorm", hidden, eps);
-        this.feedForward = new FeedForward(prefix, hidden, inner, activation);
+        this.feedForward = new FeedForward(prefix, hidden, inner, activation, products);
         this.outputNorm = new LayerNorm(prefix + ".output.LayerNorm", hidden, eps);
+        this.attentionDropout = new Dropout(site + 1, hiddenDropout);
+        this.feedForwardDropout = new Dropout(site + 2, hiddenDropout);
     }
 
     public SelfAttention attention() {
@@ -41,27 +108,62 @@ public final class EncoderLayer {
         return outputNorm;
     }
 
+    /**
+     * @param x    input [B·T, H]. Not modified.
+     * @param mask 1 for real tokens, 0 for padding [B·T]. Not modified.
+     * @param pass training or inference
+     * @param acts everything backward needs; the output is {@code acts.output()}. Modified.
+     */
     // tag::forward[]
-    public DMatrixRMaj forward(DMatrixRMaj x, int[] mask, int b, int t) {
-        DMatrixRMaj a = attention.forward(x, mask, b, t);      // [B·T, H]
-        SelfAttention.add(a, x);                               // residual: x + Attention(x)
-        DMatrixRMaj h = attentionNorm.forward(a);              // [B·T, H]
-        DMatrixRMaj f = feedForward.forward(h);                // [B·T, H]
-        SelfAttention.add(f, h);                               // residual: h + FeedForward(h)
-        return outputNorm.forward(f);                          // [B·T, H]
+    public void forward(DMatrixRMaj x, int[] mask, Pass pass, Activations acts) {
+        int n = x.getNumElements();
+        acts.droppedOut = attentionDropout.active(pass);
+        attention.forward(x, mask, pass, acts.attention, acts.sum);           // a = Attention(x)
+        residual(acts.sum, acts.attentionMask, x, attentionDropout, pass, n);  // sum = x + dropout(a)
+        attentionNorm.forward(acts.sum, acts.attentionNorm, acts.h);          // h = LN₁(sum)
+        feedForward.forward(acts.h, acts.feedForward, acts.sum);              // f = FFN(h)
+        residual(acts.sum, acts.feedForwardMask, acts.h, feedForwardDropout, pass, n); // sum = h + dropout(f)
+        outputNorm.forward(acts.sum, acts.outputNorm, acts.out);              // out = LN₂(sum)
     }
     // end::forward[]
 
-    /** The residual connections copy each gradient onto two paths, which meet again as a sum. */
+    /** branch ← residual + dropout(branch), drawing the dropout mask into {@code mask} in training. */
+    private static void residual(DMatrixRMaj branch, DMatrixRMaj mask, DMatrixRMaj residual, Dropout dropout, Pass pass, int n) {
+        if (dropout.active(pass)) {
+            dropout.mask(pass, mask.data, n);
+            Dropout.applyAdd(branch.data, mask.data, residual.data, branch.data, n);
+        } else {
+            Dropout.add(branch.data, residual.data, branch.data, n);
+        }
+    }
+
+    /**
+     * The residual connections copy each gradient onto two paths, which meet again as a sum: each block's
+     * backward pass adds its input gradient onto the gradient the residual path already carries.
+     *
+     * @param x    the forward pass's input [B·T, H]. Not modified.
+     * @param acts what the forward pass kept. Not modified.
+     * @param dOut gradient with respect to the output [B·T, H]. Not modified.
+     * @param dx   gradient with respect to x [B·T, H]. Modified (written); may not be dOut.
+     * @param g    scratch. Modified.
+     */
     // tag::backward[]
-    public DMatrixRMaj backward(DMatrixRMaj dOut) {
-        DMatrixRMaj dSum2 = outputNorm.backward(dOut);         // d(h + FFN(h))
-        DMatrixRMaj dh = feedForward.backward(dSum2);          // through FFN …
-        SelfAttention.add(dh, dSum2);                          // … plus the residual path
-        DMatrixRMaj dSum1 = attentionNorm.backward(dh);        // d(x + Attn(x))
-        DMatrixRMaj dx = attention.backward(dSum1);            // through attention …
-        SelfAttention.add(dx, dSum1);                          // … plus the residual path
-        return dx;
+    public void backward(DMatrixRMaj x, Activations acts, DMatrixRMaj dOut, DMatrixRMaj dx, Gradients g) {
+        outputNorm.backward(acts.outputNorm, dOut, g.dSum);                  // d(h + dropout(f)), written
+        branch(g.dSum, acts.feedForwardMask, acts.droppedOut, g.dBranch);     // df = dSum ⊙ mask
+        feedForward.backward(acts.h, acts.feedForward, g.dBranch, g.dSum, g.dInner); // dh = dSum + FFN'ᵀ·df
+        attentionNorm.backward(acts.attentionNorm, g.dSum, dx);              // d(x + dropout(a)), written
+        branch(dx, acts.attentionMask, acts.droppedOut, g.dBranch);           // da = dx ⊙ mask
+        attention.backward(x, acts.attention, g.dBranch, dx, g.attention);   // dx += Attention'ᵀ·da
     }
     // end::backward[]
+
+    /** The gradient entering a block from its sum: through dropout's mask, or a copy without dropout. */
+    private static void branch(DMatrixRMaj dSum, DMatrixRMaj mask, boolean dropped, DMatrixRMaj dBranch) {
+        if (dropped) {
+            Dropout.apply(dSum.data, mask.data, dBranch.data, dSum.getNumElements());
+        } else {
+            System.arraycopy(dSum.data, 0, dBranch.data, 0, dSum.getNumElements());
+        }
+    }
 }

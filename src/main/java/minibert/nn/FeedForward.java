@@ -1,23 +1,46 @@
 package minibert.nn;
 
+import minibert.tensor.Products;
 import org.ejml.data.DMatrixRMaj;
 
 /**
- * The position-wise feed-forward network: {@code y = GELU(x·W1ᵀ + b1)·W2ᵀ + b2},
- * x [N, H] → [N, I] → y [N, H].
+ * The position-wise feed-forward network:
+ *
+ * <pre>
+ * u = x·W1ᵀ + b1      [N, I]      "intermediate.dense"
+ * a = GELU(u)         [N, I]
+ * y = a·W2ᵀ + b2      [N, H]      "output.dense"
+ * </pre>
  */
 public final class FeedForward {
+
+    /** What backward needs of one forward pass over N rows. */
+    public static final class Activations {
+        final DMatrixRMaj inner;        // u [N, I]
+        final DMatrixRMaj gate;         // GELU's gate of u [N, I]
+        final DMatrixRMaj activation;   // a [N, I]
+
+        public Activations(int rows, int inner) {
+            this.inner = new DMatrixRMaj(rows, inner);
+            this.gate = new DMatrixRMaj(rows, inner);
+            this.activation = new DMatrixRMaj(rows, inner);
+        }
+
+        /** GELU(x·W1ᵀ + b1) of the last forward pass [N, I]. */
+        public DMatrixRMaj activation() {
+            return activation;
+        }
+    }
 
     private final Linear intermediate;
     private final Gelu gelu;
     private final Linear output;
-    private DMatrixRMaj lastActivation;
 
     /** @param prefix e.g. {@code bert.encoder.layer.0} */
-    public FeedForward(String prefix, int hidden, int inner, String activation) {
-        this.intermediate = new Linear(prefix + ".intermediate.dense", hidden, inner);
+    public FeedForward(String prefix, int hidden, int inner, String activation, Products products) {
+        this.intermediate = new Linear(prefix + ".intermediate.dense", hidden, inner, products);
         this.gelu = new Gelu(activation);
-        this.output = new Linear(prefix + ".output.dense", inner, hidden);
+        this.output = new Linear(prefix + ".output.dense", inner, hidden, products);
     }
 
     public Linear intermediate() {
@@ -28,25 +51,32 @@ public final class FeedForward {
         return output;
     }
 
-    /** GELU(x·W1ᵀ + b1) of the last forward pass [N, I]. */
-    public DMatrixRMaj lastActivation() {
-        return lastActivation;
-    }
-
+    /**
+     * @param x    input [N, H]. Not modified.
+     * @param acts u, the gate and a. Modified.
+     * @param y    output [N, H]. Modified (written).
+     */
     // tag::forward[]
-    public DMatrixRMaj forward(DMatrixRMaj x) {
-        DMatrixRMaj h = intermediate.forward(x);   // [N, I]
-        DMatrixRMaj a = gelu.forward(h);           // [N, I]
-        lastActivation = a;
-        return output.forward(a);                  // [N, H]
+    public void forward(DMatrixRMaj x, Activations acts, DMatrixRMaj y) {
+        intermediate.forward(x, acts.inner);                   // u [N, I]
+        gelu.forward(acts.inner, acts.gate, acts.activation);  // a [N, I]
+        output.forward(acts.activation, y);                    // y [N, H]
     }
     // end::forward[]
 
+    /**
+     * @param x      the forward pass's input [N, H]. Not modified.
+     * @param acts   what the forward pass kept. Not modified.
+     * @param dy     gradient with respect to y [N, H]. Not modified.
+     * @param dx     gradient with respect to x [N, H]. Modified: the gradient through this block is added.
+     * @param dInner scratch [N, I]. Modified.
+     */
     // tag::backward[]
-    public DMatrixRMaj backward(DMatrixRMaj dy) {
-        DMatrixRMaj da = output.backward(dy);      // [N, I]
-        DMatrixRMaj dh = gelu.backward(da);        // [N, I]
-        return intermediate.backward(dh);          // [N, H]
+    public void backward(DMatrixRMaj x, Activations acts, DMatrixRMaj dy, DMatrixRMaj dx, DMatrixRMaj dInner) {
+        dInner.zero();                                         // da starts a sum: Linear adds into it
+        output.backward(acts.activation, dy, dInner);          // da [N, I]
+        gelu.backward(acts.inner, acts.gate, dInner, dInner);  // du [N, I], in place
+        intermediate.backward(x, dInner, dx);                  // dx [N, H] += du·W1
     }
     // end::backward[]
 }

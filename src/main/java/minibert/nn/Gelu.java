@@ -10,12 +10,13 @@ import org.ejml.data.DMatrixRMaj;
  * exact: gelu(x) = x·Φ(x) = ½·x·(1 + erf(x/√2))         gelu'(x) = Φ(x) + x·φ(x)
  * tanh:  gelu(x) ≈ ½·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))
  * </pre>
+ *
+ * The forward pass keeps the <em>gate</em>, erf(x/√2) or the tanh of the tanh form, so that backward needs no
+ * second erf.
  */
 public final class Gelu {
 
     private final boolean tanh;
-    private DMatrixRMaj input;
-    private DMatrixRMaj gate;    // erf(x/√2), or the tanh of the tanh form: kept so that backward needs no second erf
 
     /** @param activation {@code gelu} (exact) or {@code gelu_tanh} */
     public Gelu(String activation) {
@@ -26,21 +27,26 @@ public final class Gelu {
         };
     }
 
+    /**
+     * @param x    input [N, n]. Not modified.
+     * @param gate the gate of every element [N, n]. Modified.
+     * @param y    output [N, n]. Modified; may not be x.
+     */
     // tag::forward[]
-    public DMatrixRMaj forward(DMatrixRMaj x) {
-        input = x;
-        gate = new DMatrixRMaj(x.numRows, x.numCols);
-        DMatrixRMaj y = new DMatrixRMaj(x.numRows, x.numCols);
+    public void forward(DMatrixRMaj x, DMatrixRMaj gate, DMatrixRMaj y) {
         Kernels.gelu(x.data, y.data, gate.data, x.getNumElements(), tanh);  // y = ½·x·(1 + gate), element-wise
-        return y;
     }
     // end::forward[]
 
+    /**
+     * @param x    the forward pass's input [N, n]. Not modified.
+     * @param gate the forward pass's gate [N, n]. Not modified.
+     * @param dy   gradient with respect to y [N, n]. Not modified.
+     * @param dx   gradient with respect to x [N, n]. Modified (written); may be dy.
+     */
     // tag::backward[]
-    public DMatrixRMaj backward(DMatrixRMaj dy) {
-        DMatrixRMaj dx = new DMatrixRMaj(dy.numRows, dy.numCols);
-        Kernels.geluBackward(input.data, gate.data, dy.data, dx.data, dy.getNumElements(), tanh);   // dx = dy ⊙ gelu'(x)
-        return dx;
+    public void backward(DMatrixRMaj x, DMatrixRMaj gate, DMatrixRMaj dy, DMatrixRMaj dx) {
+        Kernels.geluBackward(x.data, gate.data, dy.data, dx.data, dy.getNumElements(), tanh);   // dx = dy ⊙ gelu'(x)
     }
     // end::backward[]
 }

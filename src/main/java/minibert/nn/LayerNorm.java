@@ -12,17 +12,39 @@ import org.ejml.data.DMatrixRMaj;
  */
 public final class LayerNorm {
 
+    /** What backward needs of a forward pass over at most {@code capacity} rows: x̂ and 1/√(σ² + ε) per row. */
+    public static final class Activations {
+        final DMatrixRMaj normalized;   // x̂ [N, H]
+        double[] rstd;                  // 1 / √(σ² + ε) [N]
+
+        public Activations(int rows, int width) {
+            normalized = new DMatrixRMaj(rows, width);
+            rstd = new double[rows];
+        }
+
+        /** Makes room for {@code rows} rows, reusing the buffers when they are large enough. */
+        void reshape(int rows) {
+            normalized.reshape(rows, normalized.numCols);
+            if (rstd.length < rows) {
+                rstd = new double[rows];
+            }
+        }
+
+        /** x̂ of the last forward pass [N, H]. */
+        public DMatrixRMaj normalized() {
+            return normalized;
+        }
+    }
+
     private final String name;
     private final Param gamma;
     private final Param beta;
     private final double eps;
-    private DMatrixRMaj normalized;  // x̂ [N, H]
-    private double[] rstd;           // 1 / √(σ² + ε) per row [N]
 
     public LayerNorm(String name, int width, double eps) {
         this.name = name;
-        this.gamma = new Param(name + ".weight", 1, width);
-        this.beta = new Param(name + ".bias", 1, width);
+        this.gamma = new Param(name + ".weight", Param.Kind.NORM_GAIN, 1, width);
+        this.beta = new Param(name + ".bias", Param.Kind.NORM_SHIFT, 1, width);
         this.eps = eps;
         java.util.Arrays.fill(gamma.value().data, 1.0);
     }
@@ -35,30 +57,37 @@ public final class LayerNorm {
         return beta;
     }
 
+    /**
+     * @param x    input [N, H]. Not modified.
+     * @param acts x̂ and 1/σ for backward. Modified.
+     * @param y    output [N, H]. Modified (written); may not be x.
+     */
     // tag::forward[]
-    public DMatrixRMaj forward(DMatrixRMaj x) {
+    public void forward(DMatrixRMaj x, Activations acts, DMatrixRMaj y) {
         int n = x.numRows, h = gamma.value().numCols;
         Shapes.requireCols(name, "input", x, h);
-        normalized = new DMatrixRMaj(n, h);                     // x̂, kept for backward
-        rstd = new double[n];                                   // 1/√(σ² + ε) per row
-        DMatrixRMaj y = new DMatrixRMaj(n, h);
-        Kernels.layerNorm(x.data, gamma.value().data, beta.value().data, eps, y.data, normalized.data, rstd, n, h);
-        return y;
+        Shapes.require(name, "output", y, n, h);
+        acts.reshape(n);
+        Kernels.layerNorm(x.data, gamma.value().data, beta.value().data, eps, y.data, acts.normalized.data, acts.rstd, n, h);
     }
     // end::forward[]
 
     /**
-     * dγ += Σ_rows dy ⊙ x̂, dβ += Σ_rows dy, and
-     * dx = (1/σ)·(dx̂ − mean(dx̂) − x̂ ⊙ mean(dx̂ ⊙ x̂)) with dx̂ = dy ⊙ γ.
+     * dγ += Σ_rows dy ⊙ x̂, dβ += Σ_rows dy, and dx = (1/σ)·(dx̂ − mean(dx̂) − x̂ ⊙ mean(dx̂ ⊙ x̂)) with
+     * dx̂ = dy ⊙ γ.
+     *
+     * @param acts what the forward pass kept. Not modified.
+     * @param dy   gradient with respect to y [N, H]. Not modified.
+     * @param dx   gradient with respect to x [N, H]. Modified (written, not added: LayerNorm begins a branch's
+     *             gradient); may be dy.
      */
     // tag::backward[]
-    public DMatrixRMaj backward(DMatrixRMaj dy) {
+    public void backward(Activations acts, DMatrixRMaj dy, DMatrixRMaj dx) {
         int n = dy.numRows, h = gamma.value().numCols;
-        Shapes.require(name, "output gradient", dy, normalized.numRows, h);
-        DMatrixRMaj dx = new DMatrixRMaj(n, h);
-        Kernels.layerNormBackward(dy.data, normalized.data, rstd, gamma.value().data, dx.data,
+        Shapes.require(name, "output gradient", dy, acts.normalized.numRows, h);
+        Shapes.require(name, "input gradient", dx, n, h);
+        Kernels.layerNormBackward(dy.data, acts.normalized.data, acts.rstd, gamma.value().data, dx.data,
                 gamma.grad().data, beta.grad().data, n, h);
-        return dx;
     }
     // end::backward[]
 }

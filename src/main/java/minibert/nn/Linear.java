@@ -8,20 +8,25 @@ import org.ejml.data.DMatrixRMaj;
  * A fully connected layer, weights {@code [out, in]} as in Hugging Face:
  *
  * <pre>
- * y = x·Wᵀ + b          x [N, in], W [out, in], b [out], y [N, out]
+ * forward:   y = x·Wᵀ + b          x [N, in], W [out, in], b [out], y [N, out]
+ * backward:  dW += dyᵀ·x,  db += Σ_rows dy,  dx += dy·W
  * </pre>
+ *
+ * The backward pass <em>adds</em> into dx (llm.c's {@code +=}): a layer that ends a residual branch adds its
+ * input gradient onto the gradient the residual path already carries, with no separate sum.
  */
 public final class Linear {
 
     private final String name;
     private final Param weight;
     private final Param bias;
-    private DMatrixRMaj input;   // [N, in], kept for backward
+    private final Products products;
 
-    public Linear(String name, int in, int out) {
+    public Linear(String name, int in, int out, Products products) {
         this.name = name;
-        this.weight = new Param(name + ".weight", out, in);
-        this.bias = new Param(name + ".bias", 1, out);
+        this.weight = new Param(name + ".weight", Param.Kind.WEIGHT, out, in);
+        this.bias = new Param(name + ".bias", Param.Kind.BIAS, 1, out);
+        this.products = products;
     }
 
     public Param weight() {
@@ -41,34 +46,30 @@ public final class Linear {
     }
 
     /**
-     * @param x input [N, in]. Not modified (kept until backward).
-     * @return y [N, out], newly allocated
+     * @param x input [N, in]. Not modified.
+     * @param y output [N, out]. Modified (written).
      */
     // tag::forward[]
-    public DMatrixRMaj forward(DMatrixRMaj x) {
+    public void forward(DMatrixRMaj x, DMatrixRMaj y) {
         Shapes.requireCols(name, "input", x, in());
-        input = x;
-        DMatrixRMaj y = new DMatrixRMaj(x.numRows, out());          // [N, out]
-        Products.multTransB(x, weight.value(), y);                  // x·Wᵀ
+        Shapes.require(name, "output", y, x.numRows, out());
+        products.multTransB(x, weight.value(), y);                       // y = x·Wᵀ
         Kernels.addBias(y.data, bias.value().data, y.numRows, y.numCols); // + b on every row
-        return y;
     }
     // end::forward[]
 
     /**
-     * Accumulates dW += dyᵀ·x and db += Σ_rows dy; returns dx = dy·W.
-     *
+     * @param x  the forward pass's input [N, in]. Not modified.
      * @param dy gradient of the loss with respect to y [N, out]. Not modified.
-     * @return dx [N, in], newly allocated
+     * @param dx gradient with respect to x [N, in]. Modified: dy·W is added to it.
      */
     // tag::backward[]
-    public DMatrixRMaj backward(DMatrixRMaj dy) {
-        Shapes.require(name, "output gradient", dy, input.numRows, out());
-        Products.multAddTransA(dy, input, weight.grad());           // dW [out, in] += dyᵀ·x
+    public void backward(DMatrixRMaj x, DMatrixRMaj dy, DMatrixRMaj dx) {
+        Shapes.require(name, "output gradient", dy, x.numRows, out());
+        Shapes.require(name, "input gradient", dx, x.numRows, in());
+        products.multAddTransA(dy, x, weight.grad());                    // dW [out, in] += dyᵀ·x
         Kernels.addColumnSums(dy.data, bias.grad().data, dy.numRows, dy.numCols); // db [out] += Σ_rows dy
-        DMatrixRMaj dx = new DMatrixRMaj(dy.numRows, in());         // [N, in]
-        Products.mult(dy, weight.value(), dx);                      // dy·W
-        return dx;
+        products.multAdd(dy, weight.value(), dx);                        // dx [N, in] += dy·W
     }
     // end::backward[]
 }

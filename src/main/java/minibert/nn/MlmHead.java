@@ -1,5 +1,6 @@
 package minibert.nn;
 
+import minibert.tensor.Kernels;
 import minibert.tensor.Products;
 import org.ejml.data.DMatrixRMaj;
 
@@ -18,23 +19,117 @@ public final class MlmHead {
     /** The label of positions that are not predicted, as in Hugging Face. */
     public static final int IGNORE = -100;
 
+    /**
+     * What backward needs of one forward pass, and the pass's outcome. M changes from batch to batch; the
+     * buffers grow (by a quarter at least) when a batch has more masked rows than any before, and are
+     * reused otherwise, so a training run allocates here only in its first steps.
+     */
+    public static final class Activations {
+        int masked;                       // M
+        int totalRows;                    // B·T
+        int[] rows = new int[0];          // the masked positions [M]
+        int[] targets = new int[0];       // their labels [M]
+        int capacity;
+        final DMatrixRMaj x;              // [M, H]
+        final DMatrixRMaj inner;          // x·Wtᵀ + bt [M, H]
+        final DMatrixRMaj gate;           // GELU's gate [M, H]
+        final DMatrixRMaj activation;     // GELU(·) [M, H]
+        final LayerNorm.Activations norm;
+        final DMatrixRMaj transformed;    // t [M, H]
+        final DMatrixRMaj probs;          // softmax(z) [M, V]
+        final DMatrixRMaj dz;             // [M, V]
+        final DMatrixRMaj dt;             // [M, H]
+        final DMatrixRMaj dx;             // [M, H]
+        private final DMatrixRMaj[] buffers;
+        double loss;
+        int correct;
+
+        public Activations(int capacity, int hidden, int vocab) {
+            this.capacity = Math.max(1, capacity);
+            x = new DMatrixRMaj(this.capacity, hidden);
+            inner = new DMatrixRMaj(this.capacity, hidden);
+            gate = new DMatrixRMaj(this.capacity, hidden);
+            activation = new DMatrixRMaj(this.capacity, hidden);
+            norm = new LayerNorm.Activations(this.capacity, hidden);
+            transformed = new DMatrixRMaj(this.capacity, hidden);
+            probs = new DMatrixRMaj(this.capacity, vocab);
+            dz = new DMatrixRMaj(this.capacity, vocab);
+            dt = new DMatrixRMaj(this.capacity, hidden);
+            dx = new DMatrixRMaj(this.capacity, hidden);
+            buffers = new DMatrixRMaj[] {x, inner, gate, activation, transformed, probs, dz, dt, dx};
+        }
+
+        /** Shapes every buffer to M rows, growing them when M exceeds the capacity. */
+        void reshape(int m) {
+            if (m > capacity) {
+                capacity = Math.max(m, capacity + capacity / 4);
+                resize(capacity);
+                rows = new int[capacity];
+                targets = new int[capacity];
+            } else if (rows.length < m) {
+                rows = new int[capacity];
+                targets = new int[capacity];
+            }
+            resize(m);
+            masked = m;
+        }
+
+        private void resize(int m) {
+            for (DMatrixRMaj b : buffers) {
+                b.reshape(m, b.numCols);
+            }
+            norm.reshape(m);
+        }
+
+        /** The entries its buffers hold (at their capacity). */
+        public long entries() {
+            long n = 0;
+            for (DMatrixRMaj b : buffers) {
+                n += b.data.length;
+            }
+            return n + norm.rstd.length;
+        }
+
+        /** M, the number of masked positions of the last forward pass. */
+        public int masked() {
+            return masked;
+        }
+
+        /** The mean cross-entropy of the last forward pass (0 when M = 0). */
+        public double loss() {
+            return loss;
+        }
+
+        /** How many masked positions the last forward pass predicted right (arg max = label). */
+        public int correct() {
+            return correct;
+        }
+
+        /** softmax(z) of the last forward pass [M, V]. */
+        public DMatrixRMaj probabilities() {
+            return probs;
+        }
+
+        /** The masked positions of the last forward pass, as indices into [B·T]. */
+        public int position(int m) {
+            return rows[m];
+        }
+    }
+
     private final Linear transform;
     private final Gelu gelu;
     private final LayerNorm norm;
     private final Param decoderBias;
     private final Param wordEmbeddings;
-    private int[] rows;          // the masked positions, [M]
-    private int[] targets;       // their labels, [M]
-    private int totalRows;
-    private DMatrixRMaj transformed;   // t [M, H]
-    private DMatrixRMaj probs;         // softmax(z) [M, V]
+    private final Products products;
 
-    public MlmHead(int hidden, int vocab, String activation, double eps, Param wordEmbeddings) {
-        this.transform = new Linear("cls.predictions.transform.dense", hidden, hidden);
+    public MlmHead(int hidden, int vocab, String activation, double eps, Param wordEmbeddings, Products products) {
+        this.transform = new Linear("cls.predictions.transform.dense", hidden, hidden, products);
         this.gelu = new Gelu(activation);
         this.norm = new LayerNorm("cls.predictions.transform.LayerNorm", hidden, eps);
-        this.decoderBias = new Param("cls.predictions.bias", 1, vocab);
+        this.decoderBias = new Param("cls.predictions.bias", Param.Kind.BIAS, 1, vocab);
         this.wordEmbeddings = wordEmbeddings;
+        this.products = products;
     }
 
     public Linear transform() {
@@ -49,97 +144,101 @@ public final class MlmHead {
         return decoderBias;
     }
 
-    /** softmax(z) of the last forward pass [M, V], or null when nothing was masked. */
-    public DMatrixRMaj lastProbabilities() {
-        return rows.length == 0 ? null : probs;
-    }
-
-    /** The number of masked positions of the last forward pass. */
-    public int maskedCount() {
-        return rows.length;
-    }
-
     /**
      * @param hidden the encoder's output [B·T, H]. Not modified.
-     * @param labels the token to predict at each position, or {@link #IGNORE} [B·T]
+     * @param labels the token to predict at each position, or {@link #IGNORE} [B·T]. Not modified.
+     * @param acts   receives everything backward needs, the loss and the count of right predictions. Modified.
      * @return the mean cross-entropy over the masked positions
      */
     // tag::forward[]
-    public double forward(DMatrixRMaj hidden, int[] labels) {
+    public double forward(DMatrixRMaj hidden, int[] labels, Activations acts) {
         int h = hidden.numCols, v = decoderBias.value().numCols;
-        totalRows = hidden.numRows;
         int m = 0;
         for (int label : labels) {
             m += label == IGNORE ? 0 : 1;
         }
-        rows = new int[m];
-        targets = new int[m];
-        DMatrixRMaj x = new DMatrixRMaj(m, h);                          // [M, H]: only the masked rows
+        acts.reshape(m);
+        acts.totalRows = hidden.numRows;
         for (int i = 0, j = 0; i < labels.length; i++) {
             if (labels[i] != IGNORE) {
                 if (labels[i] < 0 || labels[i] >= v) {
                     throw new IllegalArgumentException("cls.predictions: label " + labels[i] + " outside [0, " + v + ")");
                 }
-                rows[j] = i;
-                targets[j] = labels[i];
-                System.arraycopy(hidden.data, i * h, x.data, j * h, h);
+                acts.rows[j] = i;
+                acts.targets[j] = labels[i];
+                System.arraycopy(hidden.data, i * h, acts.x.data, j * h, h);   // x [M, H]: only the masked rows
                 j++;
             }
         }
+        acts.loss = 0;
+        acts.correct = 0;
         if (m == 0) {
             return 0;                                                   // nothing masked: zero, not 0/0
         }
-        transformed = norm.forward(gelu.forward(transform.forward(x))); // t [M, H]
-        probs = new DMatrixRMaj(m, v);                                  // z [M, V]
-        Products.multTransB(transformed, wordEmbeddings.value(), probs); // t·Eᵀ (tied decoder)
+        transform.forward(acts.x, acts.inner);                          // [M, H]
+        gelu.forward(acts.inner, acts.gate, acts.activation);          // [M, H]
+        norm.forward(acts.activation, acts.norm, acts.transformed);     // t [M, H]
+        DMatrixRMaj z = acts.probs;                                     // z [M, V], softmaxed in place below
+        products.multTransB(acts.transformed, wordEmbeddings.value(), z); // t·Eᵀ (tied decoder)
+        Kernels.addBias(z.data, decoderBias.value().data, m, v);       // + b
+        Softmax.rows(z);                                                // p = softmax(z)
         double loss = 0;
         for (int r = 0; r < m; r++) {
-            for (int c = 0; c < v; c++) {
-                probs.data[r * v + c] += decoderBias.value().data[c];
-            }
+            loss -= Math.log(z.data[r * v + acts.targets[r]]);
+            acts.correct += argMax(z.data, r * v, v) == acts.targets[r] ? 1 : 0;
         }
-        Softmax.rows(probs);                                            // p = softmax(z)
-        for (int r = 0; r < m; r++) {
-            loss -= Math.log(probs.data[r * v + targets[r]]);
-        }
-        return loss / m;
+        acts.loss = loss / m;
+        return acts.loss;
     }
     // end::forward[]
 
+    private static int argMax(double[] row, int from, int width) {
+        int best = 0;
+        for (int c = 1; c < width; c++) {
+            if (row[from + c] > row[from + best]) {
+                best = c;
+            }
+        }
+        return best;
+    }
+
     /**
-     * dz = (p − onehot(label)) / M; db += Σ dz; the tied decoder gives the word embeddings a second
+     * dz = s·(p − onehot(label)) / M; db += Σ dz; the tied decoder gives the word embeddings a second
      * gradient term dE += dzᵀ·t (the first comes from the input side); dt = dz·E, then back through
      * LayerNorm, GELU and the dense layer, scattered to the masked rows.
      *
-     * @return d hidden [B·T, H], zero at rows that were not masked
+     * @param acts    what the forward pass kept. Modified (its gradient scratch).
+     * @param scale   the factor s of the loss whose gradient is taken, s·L (1, or a micro-batch's share of
+     *                its optimiser step's masked tokens)
+     * @param dHidden gradient with respect to the encoder's output [B·T, H]. Modified (written): zero at rows
+     *                that were not masked.
      */
     // tag::backward[]
-    public DMatrixRMaj backward() {
-        int h = transform.in(), v = decoderBias.value().numCols, m = rows.length;
-        DMatrixRMaj dHidden = new DMatrixRMaj(totalRows, h);
+    public void backward(Activations acts, double scale, DMatrixRMaj dHidden) {
+        int h = transform.in(), v = decoderBias.value().numCols, m = acts.masked;
+        Shapes.require("cls.predictions", "input gradient", dHidden, acts.totalRows, h);
+        dHidden.zero();
         if (m == 0) {
-            return dHidden;
+            return;
         }
-        DMatrixRMaj dz = new DMatrixRMaj(m, v);                         // [M, V]
+        double[] p = acts.probs.data, dz = acts.dz.data;               // [M, V]
+        double perRow = scale / m;
         for (int r = 0; r < m; r++) {
             for (int c = 0; c < v; c++) {
-                dz.data[r * v + c] = probs.data[r * v + c] / m;
+                dz[r * v + c] = p[r * v + c] * perRow;
             }
-            dz.data[r * v + targets[r]] -= 1.0 / m;
+            dz[r * v + acts.targets[r]] -= perRow;                      // s·(P − Y) / M
         }
-        for (int r = 0; r < m; r++) {
-            for (int c = 0; c < v; c++) {
-                decoderBias.grad().data[c] += dz.data[r * v + c];
-            }
-        }
-        Products.multAddTransA(dz, transformed, wordEmbeddings.grad()); // dE [V, H] += dzᵀ·t
-        DMatrixRMaj dt = new DMatrixRMaj(m, h);
-        Products.mult(dz, wordEmbeddings.value(), dt);                  // dt = dz·E [M, H]
-        DMatrixRMaj dx = transform.backward(gelu.backward(norm.backward(dt)));
+        Kernels.addColumnSums(dz, decoderBias.grad().data, m, v);       // db [V] += Σ_rows dz
+        products.multAddTransA(acts.dz, acts.transformed, wordEmbeddings.grad()); // dE [V, H] += dzᵀ·t
+        products.mult(acts.dz, wordEmbeddings.value(), acts.dt);        // dt = dz·E [M, H]
+        norm.backward(acts.norm, acts.dt, acts.dt);                     // through LayerNorm, in place
+        gelu.backward(acts.inner, acts.gate, acts.dt, acts.dt);         // through GELU, in place
+        acts.dx.zero();                                                 // dx starts a sum: Linear adds into it
+        transform.backward(acts.x, acts.dt, acts.dx);                   // dx [M, H]
         for (int j = 0; j < m; j++) {
-            System.arraycopy(dx.data, j * h, dHidden.data, rows[j] * h, h);
+            System.arraycopy(acts.dx.data, j * h, dHidden.data, acts.rows[j] * h, h);
         }
-        return dHidden;
     }
     // end::backward[]
 }

@@ -6,14 +6,16 @@ import org.ejml.data.DMatrixRMaj;
 /**
  * Multi-head self-attention as in BERT, with the output projection ("attention.output.dense").
  *
- * <p>Shape letters, as in BERT's {@code modeling.py}: B batch, T sequence length (queries and keys), A heads,
- * d = H / A the width of a head.
+ * <p>Shape letters are this book's (chapter "Notation and shapes"): B batch, T sequence length (queries and
+ * keys), H hidden width, A heads, d = H / A the width of one head. BERT's {@code modeling.py} names the
+ * same things differently: N for the number of heads and H for the size of one head.
  *
  * <pre>
  * Q = x·Wqᵀ + bq,  K = x·Wkᵀ + bk,  V = x·Wvᵀ + bv                  [B·T, H], viewed as [B, A, T, d]
  * S = Q·Kᵀ / √d + M,   M_ij = 0 if key j is real, −10000 if it is padding    [B, A, T, T]
  * P = softmax(S) (row-wise)                                          [B, A, T, T]
- * C = P·V                                                            [B, A, T, d] → [B·T, H]
+ * P' = dropout(P)                                                    [B, A, T, T]
+ * C = P'·V                                                           [B, A, T, d] → [B·T, H]
  * y = C·Woᵀ + bo                                                     [B·T, H]
  * </pre>
  */
@@ -22,33 +24,100 @@ public final class SelfAttention {
     /** The additive mask BERT puts on the scores of padded keys. */
     public static final double MASKED = -10000.0;
 
+    /** What backward needs of one forward pass on B sequences of T tokens. */
+    public static final class Activations {
+        final int batch;
+        final int length;
+        final DMatrixRMaj q;              // [B·T, H]: head h of sequence s is a [T, d] block
+        final DMatrixRMaj k;              // [B·T, H]
+        final DMatrixRMaj v;              // [B·T, H]
+        final DMatrixRMaj probs;          // P [B·A·T, T] = [B, A, T, T]
+        final DMatrixRMaj dropped;        // P' [B, A, T, T]
+        final DMatrixRMaj dropMask;       // the multipliers of P' = P ⊙ mask [B, A, T, T]
+        final DMatrixRMaj context;        // C [B·T, H]
+        final int[] headAt;               // where head h of sequence s starts in a [B·T, H] matrix
+        final int[] scoreAt;              // where its [T, T] block starts in a [B·A·T, T] matrix
+        boolean droppedOut;               // whether the last forward pass applied dropout (P' ≠ P)
+
+        public Activations(int batch, int length, int hidden, int heads) {
+            this.batch = batch;
+            this.length = length;
+            int n = batch * length, d = hidden / heads;
+            q = new DMatrixRMaj(n, hidden);
+            k = new DMatrixRMaj(n, hidden);
+            v = new DMatrixRMaj(n, hidden);
+            probs = new DMatrixRMaj(batch * heads * length, length);
+            dropped = new DMatrixRMaj(batch * heads * length, length);
+            dropMask = new DMatrixRMaj(batch * heads * length, length);
+            context = new DMatrixRMaj(n, hidden);
+            headAt = new int[batch * heads];
+            scoreAt = new int[batch * heads];
+            // head h of sequence s: at row s·T, column h·d of [B·T, H], and at row (s·A + h)·T of [B·A·T, T]
+            for (int s = 0; s < batch; s++) {
+                for (int h = 0; h < heads; h++) {
+                    headAt[s * heads + h] = s * length * hidden + h * d;
+                    scoreAt[s * heads + h] = (s * heads + h) * length * length;
+                }
+            }
+        }
+
+        /** Q of the last forward pass [B·T, H]. */
+        public DMatrixRMaj query() {
+            return q;
+        }
+
+        /** A copy of the attention weights P (before dropout) of sequence {@code b}, head {@code h}: [T, T]. */
+        public DMatrixRMaj probabilities(int b, int h) {
+            int heads = headAt.length / batch;
+            DMatrixRMaj p = new DMatrixRMaj(length, length);
+            System.arraycopy(probs.data, scoreAt[b * heads + h], p.data, 0, length * length);
+            return p;
+        }
+    }
+
+    /** Scratch of the backward pass, shared by every layer (each uses it in turn). */
+    public static final class Gradients {
+        final DMatrixRMaj dContext;       // [B·T, H]
+        final DMatrixRMaj dq;             // [B·T, H]
+        final DMatrixRMaj dk;             // [B·T, H]
+        final DMatrixRMaj dv;             // [B·T, H]
+        final DMatrixRMaj dScores;        // [B·A·T, T]
+
+        public Gradients(int batch, int length, int hidden, int heads) {
+            int n = batch * length;
+            dContext = new DMatrixRMaj(n, hidden);
+            dq = new DMatrixRMaj(n, hidden);
+            dk = new DMatrixRMaj(n, hidden);
+            dv = new DMatrixRMaj(n, hidden);
+            dScores = new DMatrixRMaj(batch * heads * length, length);
+        }
+    }
+
     private final String name;
     private final int heads;
     private final Linear query;
     private final Linear key;
     private final Linear value;
     private final Linear output;
-    // kept for backward
-    private int batch;
-    private int length;
-    private DMatrixRMaj q;
-    private DMatrixRMaj k;
-    private DMatrixRMaj v;
-    private DMatrixRMaj probs;       // P for every sequence and head: [B·A·T, T] = [B, A, T, T]
-    private int[] headAt;            // where head h of sequence s starts in a [B·T, H] matrix
-    private int[] scoreAt;           // where its [T, T] block starts in probs
+    private final Dropout dropout;
+    private final Products products;
 
-    /** @param prefix e.g. {@code bert.encoder.layer.0.attention} */
-    public SelfAttention(String prefix, int hidden, int heads) {
+    /**
+     * @param prefix  e.g. {@code bert.encoder.layer.0.attention}
+     * @param dropout dropout on the attention weights
+     */
+    public SelfAttention(String prefix, int hidden, int heads, Dropout dropout, Products products) {
         if (hidden % heads != 0) {
             throw new IllegalArgumentException(prefix + ": hidden " + hidden + " is not divisible by " + heads + " heads");
         }
         this.name = prefix;
         this.heads = heads;
-        this.query = new Linear(prefix + ".self.query", hidden, hidden);
-        this.key = new Linear(prefix + ".self.key", hidden, hidden);
-        this.value = new Linear(prefix + ".self.value", hidden, hidden);
-        this.output = new Linear(prefix + ".output.dense", hidden, hidden);
+        this.query = new Linear(prefix + ".self.query", hidden, hidden, products);
+        this.key = new Linear(prefix + ".self.key", hidden, hidden, products);
+        this.value = new Linear(prefix + ".self.value", hidden, hidden, products);
+        this.output = new Linear(prefix + ".output.dense", hidden, hidden, products);
+        this.dropout = dropout;
+        this.products = products;
     }
 
     public Linear query() {
@@ -67,38 +136,28 @@ public final class SelfAttention {
         return output;
     }
 
-    /** Q of the last forward pass [B·T, H]. */
-    public DMatrixRMaj lastQuery() {
-        return q;
-    }
-
-    /** A copy of the attention weights of the last forward pass, for sequence {@code b} and head {@code h}: [T, T]. */
-    public DMatrixRMaj probabilities(int b, int h) {
-        DMatrixRMaj p = new DMatrixRMaj(length, length);
-        System.arraycopy(probs.data, scoreAt[b * heads + h], p.data, 0, length * length);
-        return p;
+    public int heads() {
+        return heads;
     }
 
     /**
      * @param x    hidden states [B·T, H]. Not modified.
-     * @param mask 1 for real tokens, 0 for padding [B·T]
-     * @param b    batch size B
-     * @param t    sequence length T
-     * @return y [B·T, H]
+     * @param mask 1 for real tokens, 0 for padding [B·T]. Not modified.
+     * @param pass training (dropout on P) or inference
+     * @param acts Q, K, V, P, P', C. Modified.
+     * @param y    output [B·T, H]. Modified (written).
      */
     // tag::forward[]
-    public DMatrixRMaj forward(DMatrixRMaj x, int[] mask, int b, int t) {
-        int hidden = query.in(), d = hidden / heads;
+    public void forward(DMatrixRMaj x, int[] mask, Pass pass, Activations acts, DMatrixRMaj y) {
+        int hidden = query.in(), d = hidden / heads, b = acts.batch, t = acts.length;
         Shapes.require(name, "input", x, b * t, hidden);
-        batch = b;
-        length = t;
-        q = query.forward(x);                                   // [B·T, H]: head h of sequence s is a [T, d] block
-        k = key.forward(x);                                     // [B·T, H]
-        v = value.forward(x);                                   // [B·T, H]
-        offsets(b, t, hidden, d);
-        probs = new DMatrixRMaj(b * heads * t, t);              // [B, A, T, T]
+        query.forward(x, acts.q);                               // Q [B·T, H]
+        key.forward(x, acts.k);                                 // K [B·T, H]
+        value.forward(x, acts.v);                               // V [B·T, H]
+        DMatrixRMaj probs = acts.probs;                         // [B, A, T, T]
         // S = Q·Kᵀ/√d for every sequence and head, each head read in place from Q and K
-        Products.batched(false, true, t, t, d, 1 / Math.sqrt(d), q, headAt, hidden, k, headAt, hidden, 0, probs, scoreAt, t);
+        products.batched(false, true, t, t, d, 1 / Math.sqrt(d), acts.q, acts.headAt, hidden, acts.k, acts.headAt, hidden,
+                0, probs, acts.scoreAt, t);
         for (int s = 0; s < b; s++) {
             for (int row = s * heads * t; row < (s + 1) * heads * t; row++) {
                 for (int j = 0; j < t; j++) {
@@ -109,52 +168,52 @@ public final class SelfAttention {
             }
         }
         Softmax.rows(probs);                                    // P, in place
-        DMatrixRMaj context = new DMatrixRMaj(b * t, hidden);   // [B·T, H]
-        // C = P·V, each head's context written into its own columns
-        Products.batched(false, false, t, d, t, 1, probs, scoreAt, t, v, headAt, hidden, 0, context, headAt, hidden);
-        return output.forward(context);                         // [B·T, H]
+        DMatrixRMaj weights = probs;
+        acts.droppedOut = dropout.active(pass);
+        if (acts.droppedOut) {                                  // P' = P ⊙ mask: some weights dropped, the rest scaled
+            dropout.mask(pass, acts.dropMask.data, probs.getNumElements());
+            Dropout.apply(probs.data, acts.dropMask.data, acts.dropped.data, probs.getNumElements());
+            weights = acts.dropped;
+        }
+        // C = P'·V, each head's context written into its own columns
+        products.batched(false, false, t, d, t, 1, weights, acts.scoreAt, t, acts.v, acts.headAt, hidden, 0,
+                acts.context, acts.headAt, hidden);
+        output.forward(acts.context, y);                        // y [B·T, H]
     }
     // end::forward[]
 
-    /** @return dx [B·T, H], the sum of the gradients through Q, K and V */
+    /**
+     * @param x    the forward pass's input [B·T, H]. Not modified.
+     * @param acts what the forward pass kept. Not modified.
+     * @param dy   gradient with respect to y [B·T, H]. Not modified.
+     * @param dx   gradient with respect to x [B·T, H]. Modified: the gradients through Q, K and V are added.
+     * @param g    scratch. Modified.
+     */
     // tag::backward[]
-    public DMatrixRMaj backward(DMatrixRMaj dy) {
-        int hidden = query.in(), d = hidden / heads, t = length;
-        DMatrixRMaj dContext = output.backward(dy);            // [B·T, H]
-        DMatrixRMaj dP = new DMatrixRMaj(probs.numRows, t);    // [B, A, T, T]
-        DMatrixRMaj dq = new DMatrixRMaj(batch * t, hidden), dk = new DMatrixRMaj(batch * t, hidden);
-        DMatrixRMaj dv = new DMatrixRMaj(batch * t, hidden);
-        // C = P·V:  dP = dC·Vᵀ,  dV = Pᵀ·dC
-        Products.batched(false, true, t, t, d, 1, dContext, headAt, hidden, v, headAt, hidden, 0, dP, scoreAt, t);
-        Products.batched(true, false, t, d, t, 1, probs, scoreAt, t, dContext, headAt, hidden, 0, dv, headAt, hidden);
-        // P = softmax(S), row by row:  dS = P ⊙ (dP − rowsum(dP ⊙ P))
-        DMatrixRMaj dS = Softmax.backwardRows(probs, dP);
+    public void backward(DMatrixRMaj x, Activations acts, DMatrixRMaj dy, DMatrixRMaj dx, Gradients g) {
+        int hidden = query.in(), d = hidden / heads, t = acts.length;
+        DMatrixRMaj weights = acts.droppedOut ? acts.dropped : acts.probs;   // P', what multiplied V
+        g.dContext.zero();                                       // dC starts a sum: Linear adds into it
+        output.backward(acts.context, dy, g.dContext);           // dC [B·T, H]
+        // C = P'·V:  dP' = dC·Vᵀ,  dV = P'ᵀ·dC
+        products.batched(false, true, t, t, d, 1, g.dContext, acts.headAt, hidden, acts.v, acts.headAt, hidden, 0,
+                g.dScores, acts.scoreAt, t);
+        products.batched(true, false, t, d, t, 1, weights, acts.scoreAt, t, g.dContext, acts.headAt, hidden, 0,
+                g.dv, acts.headAt, hidden);
+        if (acts.droppedOut) {                                   // P' = P ⊙ mask:  dP = dP' ⊙ mask
+            Dropout.apply(g.dScores.data, acts.dropMask.data, g.dScores.data, g.dScores.getNumElements());
+        }
+        // P = softmax(S), row by row:  dS = P ⊙ (dP − rowsum(dP ⊙ P)), in place
+        Softmax.backwardRows(acts.probs, g.dScores, g.dScores);
         // S = Q·Kᵀ/√d + M (M is constant):  dQ = dS·K/√d,  dK = dSᵀ·Q/√d
         double scale = 1 / Math.sqrt(d);
-        Products.batched(false, false, t, d, t, scale, dS, scoreAt, t, k, headAt, hidden, 0, dq, headAt, hidden);
-        Products.batched(true, false, t, d, t, scale, dS, scoreAt, t, q, headAt, hidden, 0, dk, headAt, hidden);
-        DMatrixRMaj dx = query.backward(dq);
-        add(dx, key.backward(dk));
-        add(dx, value.backward(dv));
-        return dx;
+        products.batched(false, false, t, d, t, scale, g.dScores, acts.scoreAt, t, acts.k, acts.headAt, hidden, 0,
+                g.dq, acts.headAt, hidden);
+        products.batched(true, false, t, d, t, scale, g.dScores, acts.scoreAt, t, acts.q, acts.headAt, hidden, 0,
+                g.dk, acts.headAt, hidden);
+        query.backward(x, g.dq, dx);                              // dx += dQ·Wq
+        key.backward(x, g.dk, dx);                                //    + dK·Wk
+        value.backward(x, g.dv, dx);                              //    + dV·Wv
     }
     // end::backward[]
-
-    /** Where head h of sequence s starts: at row s·T, column h·d of [B·T, H], and at row (s·A + h)·T of [B·A·T, T]. */
-    private void offsets(int b, int t, int hidden, int d) {
-        headAt = new int[b * heads];
-        scoreAt = new int[b * heads];
-        for (int s = 0; s < b; s++) {
-            for (int h = 0; h < heads; h++) {
-                headAt[s * heads + h] = s * t * hidden + h * d;
-                scoreAt[s * heads + h] = (s * heads + h) * t * t;
-            }
-        }
-    }
-
-    static void add(DMatrixRMaj into, DMatrixRMaj other) {
-        for (int i = 0; i < into.getNumElements(); i++) {
-            into.data[i] += other.data[i];
-        }
-    }
 }

@@ -21,12 +21,12 @@ public final class Softmax {
      * ds_k = p_k (dp_k − Σ_j dp_j p_j), row by row (the softmax Jacobian contracted with dp).
      *
      * @param p  the softmax output [N, n]. Not modified.
-     * @param dp the gradient with respect to p [N, n]. Not modified.
-     * @return ds [N, n]
+     * @param dp the gradient with respect to p [N, n]. Not modified (unless it is ds).
+     * @param ds the gradient with respect to the softmax's input [N, n]. Modified; may be dp.
      */
-    public static DMatrixRMaj backwardRows(DMatrixRMaj p, DMatrixRMaj dp) {
-        DMatrixRMaj ds = new DMatrixRMaj(p.numRows, p.numCols);
+    public static void backwardRows(DMatrixRMaj p, DMatrixRMaj dp, DMatrixRMaj ds) {
+        Shapes.require("softmax", "gradient", dp, p.numRows, p.numCols);
+        Shapes.require("softmax", "input gradient", ds, p.numRows, p.numCols);
         Kernels.softmaxRowsBackward(p.data, dp.data, ds.data, p.numRows, p.numCols);
-        return ds;
     }
 }

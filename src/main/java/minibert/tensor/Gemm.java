@@ -34,6 +34,9 @@ public final class Gemm {
     public static final int MC = 96;                         // rows of A packed at a time (a multiple of MR)
     public static final int PIECES_PER_THREAD = 4;           // pieces a parallel product is cut into, per thread
 
+    /** The partial products of {@link #byDepth}, one buffer per calling thread, grown on demand: no allocation per call. */
+    private static final ThreadLocal<double[][]> PARTIAL = ThreadLocal.withInitial(() -> new double[][] {new double[0]});
+
     /** Packing buffers, one set per thread, grown on demand: no allocation per call. */
     private static final ThreadLocal<double[][]> SCRATCH = ThreadLocal.withInitial(
             () -> new double[][] {new double[MC * KC], new double[0], new double[MR * NR]});
@@ -126,7 +129,11 @@ public final class Gemm {
                                 double[] a, int lda, double[] b, int ldb, double beta, double[] c, int ldc) {
         int threads = Pool.threads(), chunk = ((k + threads - 1) / threads + KC - 1) / KC * KC;
         int shares = (k + chunk - 1) / chunk;
-        double[] partial = new double[(shares - 1) * m * n];            // [shares − 1, m, n]
+        double[][] held = PARTIAL.get();
+        if (held[0].length < (shares - 1) * m * n) {
+            held[0] = new double[(shares - 1) * m * n];
+        }
+        double[] partial = held[0];                                     // [shares − 1, m, n], written before read (β = 0)
         List<Runnable> work = new ArrayList<>();
         for (int s = 0; s < shares; s++) {
             int p0 = s * chunk, kc = Math.min(chunk, k - p0), share = s;

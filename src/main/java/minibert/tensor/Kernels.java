@@ -1,9 +1,14 @@
 package minibert.tensor;
 
 import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
+
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Element-wise and row-wise kernels of the model, each in a Vector API version and a plain scalar
@@ -24,6 +29,97 @@ public final class Kernels {
     private static final int GELU_BACKWARD_COST = 4;
 
     private Kernels() {
+    }
+
+    // ---------------------------------------------------------------- deterministic exp and sums
+
+    /*
+     * Every kernel must give the same bits whether the JIT has compiled it yet or not: a run resumed in a fresh
+     * JVM starts interpreted, the run it continues was long compiled, and "resume is bit-exact" holds only if
+     * both compute alike. Two Vector API operations do not: lanewise(EXP) (and EXPM1) is computed by Intel's
+     * SVML library once compiled and by Math.exp lane by lane before, and the two differ in the last bit for
+     * about one double input in 200 and one float in 25; and reduceLanes(ADD) may add the lanes in any order,
+     * and does add them differently compiled. So the kernels compute their own exponential from additions,
+     * multiplications and fused multiply-adds (each exactly rounded in every mode), and sum lanes in a fixed
+     * order. Scalar Math.exp, log and tanh agree in both modes (HotSpot's interpreter calls the compiled stubs).
+     */
+
+    /** Σ of a vector's lanes, always in the same order: a butterfly of exact additions, then lane 0. */
+    static double sum(DoubleVector v) {
+        for (VectorShuffle<Double> swap : SWAPS) {
+            v = v.add(v.rearrange(swap));
+        }
+        return v.lane(0);
+    }
+
+    /** The butterfly's shuffles: lane i with lane i ^ h, for h = L/2, L/4, …, 1. */
+    private static final List<VectorShuffle<Double>> SWAPS = swaps();
+
+    private static List<VectorShuffle<Double>> swaps() {
+        List<VectorShuffle<Double>> out = new ArrayList<>();
+        for (int h = L / 2; h >= 1; h /= 2) {
+            int half = h;
+            out.add(VectorShuffle.fromOp(S, i -> i ^ half));
+        }
+        return out;
+    }
+
+    private static final double LOG2E = 1.4426950408889634;
+    /** Adding and subtracting 1.5·2^(p−1) rounds a number of magnitude below 2^(p−2) to the nearest integer. */
+    private static final double ROUNDER = 1.5 * Math.scalb(1.0, Double.PRECISION - 1);
+    /** Below this, e^x is under the smallest normal number and is returned as 0. */
+    private static final double EXP_LOW = (1 - Double.MAX_EXPONENT) * ExpConstants.LN2_HI;
+    /** Above this, 2^k would leave the exponent range: e^x is returned as +∞ (beyond the float's range: overflow). */
+    private static final double EXP_HIGH = Double.MAX_EXPONENT * ExpConstants.LN2_HI;
+    /** 1/n! for n = 13 … 0: e^r's Taylor polynomial, whose truncation error for |r| ≤ ln2/2 is below 10⁻¹⁷ of e^r. */
+    private static final double[] EXP_TAYLOR = {1.6059043836821613e-10, 2.08767569878681e-9, 2.505210838544172e-8,
+            2.7557319223985893e-7, 2.755731922398589e-6, 2.48015873015873e-5, 1.984126984126984e-4,
+            1.388888888888889e-3, 8.333333333333333e-3, 4.1666666666666664e-2, 0.16666666666666666, 0.5, 1.0, 1.0};
+
+    /**
+     * e^x on every lane, deterministically: x = k·ln2 + r with k = round(x/ln2) and |r| ≤ ln2/2 (Cody and
+     * Waite's reduction, ln 2 in two parts), e^r by its Taylor polynomial, and 2^k written straight into the
+     * exponent field. Within about 1 ulp; 0 below {@link #EXP_LOW} (where e^x is subnormal or smaller), +∞
+     * above {@link #EXP_HIGH}, NaN for NaN.
+     */
+    static DoubleVector exp(DoubleVector x) {
+        DoubleVector xc = x.max(EXP_LOW).min(EXP_HIGH);
+        DoubleVector k = xc.mul(LOG2E).add(ROUNDER).sub(ROUNDER);                  // round(x / ln 2)
+        DoubleVector r = k.neg().fma(DoubleVector.broadcast(S, ExpConstants.LN2_HI), xc);   // x − k·ln2, in two parts
+        r = k.neg().fma(DoubleVector.broadcast(S, ExpConstants.LN2_LO), r);
+        DoubleVector p = DoubleVector.broadcast(S, EXP_TAYLOR[0]);
+        for (int i = 1; i < EXP_TAYLOR.length; i++) {
+            p = p.fma(r, DoubleVector.broadcast(S, EXP_TAYLOR[i]));
+        }
+        DoubleVector twoToK = ((LongVector) k.convert(VectorOperators.D2L, 0)).add(Double.MAX_EXPONENT)
+                .lanewise(VectorOperators.LSHL, Double.PRECISION - 1).reinterpretAsDoubles();
+        DoubleVector e = p.mul(twoToK);
+        e = e.blend(0, x.compare(VectorOperators.LT, EXP_LOW));
+        e = e.blend(Double.POSITIVE_INFINITY, x.compare(VectorOperators.GT, EXP_HIGH));
+        return e.blend(x, x.test(VectorOperators.IS_NAN));
+    }
+
+    /** Where e^x − 1 is computed from its own series rather than as e^x − 1 (which would cancel digits). */
+    private static final double EXPM1_SERIES = 0.5 * ExpConstants.LN2_HI;
+
+    /**
+     * e^x − 1 on every lane, deterministically: for |x| ≤ ln2/2 the series x + x²/2! + … + x¹³/13! (Horner's rule
+     * on {@link #EXP_TAYLOR}, the constant term left out), elsewhere {@link #exp} − 1.
+     */
+    static DoubleVector expm1(DoubleVector x) {
+        VectorMask<Double> near = x.abs().compare(VectorOperators.LE, EXPM1_SERIES);
+        DoubleVector result = x;
+        if (!near.allTrue()) {
+            result = exp(x).sub(1.0);
+        }
+        if (near.anyTrue()) {
+            DoubleVector p = DoubleVector.broadcast(S, EXP_TAYLOR[0]);
+            for (int i = 1; i < EXP_TAYLOR.length - 1; i++) {
+                p = p.fma(x, DoubleVector.broadcast(S, EXP_TAYLOR[i]));
+            }
+            result = result.blend(p.mul(x), near);
+        }
+        return result;
     }
 
     // ---------------------------------------------------------------- erf and GELU
@@ -121,7 +217,7 @@ public final class Kernels {
      * is not inlined is allocated on the heap.
      */
     private static DoubleVector expMinusSquare(DoubleVector y) {
-        DoubleVector minusH = y.neg().mul(y), l = y.fma(y, minusH), e = minusH.lanewise(VectorOperators.EXP);
+        DoubleVector minusH = y.neg().mul(y), l = y.fma(y, minusH), e = exp(minusH);
         return e.fma(l.neg(), e);
     }
 
@@ -132,7 +228,7 @@ public final class Kernels {
      * scalar loop over {@code Math.tanh} on the build's machine; this one runs several times faster than either.
      */
     static DoubleVector tanh(DoubleVector u) {
-        DoubleVector e = u.abs().mul(-2.0).lanewise(VectorOperators.EXPM1);
+        DoubleVector e = expm1(u.abs().mul(-2.0));
         DoubleVector t = e.neg().div(e.add(2.0));
         return t.blend(t.neg(), u.test(VectorOperators.IS_NEGATIVE));
     }
@@ -180,7 +276,7 @@ public final class Kernels {
                 d = g.add(1.0).mul(0.5).add(v.mul(0.5).mul(g.mul(g).neg().add(1.0)).mul(du));
             } else {
                 DoubleVector cdf = g.add(1.0).mul(0.5);
-                DoubleVector pdf = v.mul(v).mul(-0.5).lanewise(VectorOperators.EXP).mul(INV_SQRT_2PI);
+                DoubleVector pdf = exp(v.mul(v).mul(-0.5)).mul(INV_SQRT_2PI);
                 d = cdf.add(v.mul(pdf));
             }
             d.mul(DoubleVector.fromArray(S, dy, i)).intoArray(dx, i);
@@ -235,11 +331,11 @@ public final class Kernels {
             DoubleVector vsum = DoubleVector.zero(S);
             c = 0;
             for (; c <= width - L; c += L) {
-                DoubleVector e = DoubleVector.fromArray(S, s, o + c).sub(max).lanewise(VectorOperators.EXP);
+                DoubleVector e = exp(DoubleVector.fromArray(S, s, o + c).sub(max));
                 e.intoArray(s, o + c);
                 vsum = vsum.add(e);
             }
-            double sum = vsum.reduceLanes(VectorOperators.ADD);
+            double sum = sum(vsum);
             for (int t = c; t < width; t++) {
                 s[o + t] = Math.exp(s[o + t] - max);
                 sum += s[o + t];
@@ -287,7 +383,7 @@ public final class Kernels {
             for (; c <= width - L; c += L) {
                 vdot = DoubleVector.fromArray(S, dp, o + c).fma(DoubleVector.fromArray(S, p, o + c), vdot);
             }
-            double dot = vdot.reduceLanes(VectorOperators.ADD);
+            double dot = sum(vdot);
             for (int t = c; t < width; t++) {
                 dot += dp[o + t] * p[o + t];
             }
@@ -382,7 +478,7 @@ public final class Kernels {
             for (; c <= width - L; c += L) {
                 vs = vs.add(DoubleVector.fromArray(S, x, o + c));
             }
-            double mean = vs.reduceLanes(VectorOperators.ADD);
+            double mean = sum(vs);
             for (int t = c; t < width; t++) {
                 mean += x[o + t];
             }
@@ -393,7 +489,7 @@ public final class Kernels {
                 DoubleVector d = DoubleVector.fromArray(S, x, o + c).sub(mean);
                 vv = d.fma(d, vv);
             }
-            double var = vv.reduceLanes(VectorOperators.ADD);
+            double var = sum(vv);
             for (int t = c; t < width; t++) {
                 var += (x[o + t] - mean) * (x[o + t] - mean);
             }
@@ -474,7 +570,7 @@ public final class Kernels {
                 m1 = m1.add(d);
                 m2 = d.fma(DoubleVector.fromArray(S, xhat, o + c), m2);
             }
-            double mean1 = m1.reduceLanes(VectorOperators.ADD), mean2 = m2.reduceLanes(VectorOperators.ADD);
+            double mean1 = sum(m1), mean2 = sum(m2);
             for (int t = c; t < width; t++) {
                 double d = dy[o + t] * gamma[t];
                 mean1 += d;
@@ -501,38 +597,76 @@ public final class Kernels {
     // ---------------------------------------------------------------- AdamW
 
     /**
-     * One AdamW step (Loshchilov and Hutter), with bias correction at step t ≥ 1:
-     * m ← β₁m + (1−β₁)g, v ← β₂v + (1−β₂)g², θ ← θ − lr·( m̂ / (√v̂ + ε) + λθ ), m̂ = m/(1−β₁ᵗ), v̂ = v/(1−β₂ᵗ).
+     * One AdamW step (Loshchilov and Hutter 2019) on a tensor, with bias correction at step t ≥ 1 and the
+     * gradient scaled by s (the global-norm clipping factor, 1 when not clipped):
+     *
+     * <pre>
+     * g' = s·g,  m ← β₁m + (1−β₁)g',  v ← β₂v + (1−β₂)g'²,  m̂ = m/(1−β₁ᵗ),  v̂ = v/(1−β₂ᵗ)
+     * θ ← θ − lr·( m̂ / (√v̂ + ε) + λθ )
+     * </pre>
+     *
+     * @return Σ (Δθ)², the squared norm of this step's change of θ
      */
-    public static void adamW(double[] theta, double[] g, double[] m, double[] v, int n, double lr, double beta1,
-                             double beta2, double eps, double weightDecay, int t) {
+    public static double adamW(double[] theta, double[] g, double s, double[] m, double[] v, int n, double lr,
+                               double beta1, double beta2, double eps, double weightDecay, long t) {
         double c1 = 1 / (1 - Math.pow(beta1, t)), c2 = 1 / (1 - Math.pow(beta2, t));
         int i = 0;
+        DoubleVector squares = DoubleVector.zero(S);
         for (; i <= n - L; i += L) {
-            DoubleVector gv = DoubleVector.fromArray(S, g, i);
+            DoubleVector gv = DoubleVector.fromArray(S, g, i).mul(s);
             DoubleVector mv = DoubleVector.fromArray(S, m, i).mul(beta1).add(gv.mul(1 - beta1));
             DoubleVector vv = DoubleVector.fromArray(S, v, i).mul(beta2).add(gv.mul(gv).mul(1 - beta2));
             mv.intoArray(m, i);
             vv.intoArray(v, i);
             DoubleVector th = DoubleVector.fromArray(S, theta, i);
-            DoubleVector update = mv.mul(c1).div(vv.mul(c2).sqrt().add(eps)).add(th.mul(weightDecay));
-            th.sub(update.mul(lr)).intoArray(theta, i);
+            DoubleVector step = mv.mul(c1).div(vv.mul(c2).sqrt().add(eps)).add(th.mul(weightDecay)).mul(lr);
+            squares = step.fma(step, squares);
+            th.sub(step).intoArray(theta, i);
         }
+        double sum = sum(squares);
         for (; i < n; i++) {
-            m[i] = beta1 * m[i] + (1 - beta1) * g[i];
-            v[i] = beta2 * v[i] + (1 - beta2) * g[i] * g[i];
-            theta[i] -= lr * ((m[i] * c1) / (Math.sqrt(v[i] * c2) + eps) + weightDecay * theta[i]);
+            double gi = g[i] * s;
+            m[i] = beta1 * m[i] + (1 - beta1) * gi;
+            v[i] = beta2 * v[i] + (1 - beta2) * gi * gi;
+            double step = lr * ((m[i] * c1) / (Math.sqrt(v[i] * c2) + eps) + weightDecay * theta[i]);
+            sum += step * step;
+            theta[i] -= step;
         }
+        return sum;
     }
 
     /** The scalar reference of {@link #adamW}. */
-    public static void adamWScalar(double[] theta, double[] g, double[] m, double[] v, int n, double lr, double beta1,
-                                   double beta2, double eps, double weightDecay, int t) {
+    // tag::adamw-scalar[]
+    public static double adamWScalar(double[] theta, double[] g, double s, double[] m, double[] v, int n, double lr,
+                                     double beta1, double beta2, double eps, double weightDecay, long t) {
+        double sum = 0;
         for (int i = 0; i < n; i++) {
-            m[i] = beta1 * m[i] + (1 - beta1) * g[i];
-            v[i] = beta2 * v[i] + (1 - beta2) * g[i] * g[i];
-            double mHat = m[i] / (1 - Math.pow(beta1, t)), vHat = v[i] / (1 - Math.pow(beta2, t));
-            theta[i] -= lr * (mHat / (Math.sqrt(vHat) + eps) + weightDecay * theta[i]);
+            double gi = g[i] * s;                                    // the clipped gradient
+            m[i] = beta1 * m[i] + (1 - beta1) * gi;                  // first moment: a running mean of g
+            v[i] = beta2 * v[i] + (1 - beta2) * gi * gi;             // second moment: a running mean of g²
+            double mHat = m[i] / (1 - Math.pow(beta1, t));           // bias correction: m and v start at 0
+            double vHat = v[i] / (1 - Math.pow(beta2, t));
+            double step = lr * (mHat / (Math.sqrt(vHat) + eps)       // Adam's step …
+                    + weightDecay * theta[i]);                       // … plus decoupled weight decay
+            sum += step * step;
+            theta[i] -= step;
         }
+        return sum;
+    }
+    // end::adamw-scalar[]
+
+    /** Σ x², over a tensor's entries. */
+    public static double sumOfSquares(double[] x, int n) {
+        DoubleVector acc = DoubleVector.zero(S);
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            DoubleVector xv = DoubleVector.fromArray(S, x, i);
+            acc = xv.fma(xv, acc);
+        }
+        double sum = sum(acc);
+        for (; i < n; i++) {
+            sum += x[i] * x[i];
+        }
+        return sum;
     }
 }

@@ -6,9 +6,11 @@ import org.ejml.dense.row.CommonOps_DDRM;
 import java.util.Objects;
 
 /**
- * The one place every matrix product of the model goes through. Two backends: EJML's
- * {@link CommonOps_DDRM} ({@link #EJML}), the readable reference, and {@link VectorBackend}, the pure-Java
- * Vector API kernel validated against it, which is the default. {@link #use(Backend)} switches.
+ * The one place every matrix product of the model goes through, bound to a backend. Two backends: EJML's
+ * {@link CommonOps_DDRM} ({@link #EJML}, wrapped as {@link #REFERENCE}), the readable reference, and
+ * {@link VectorBackend}, the pure-Java Vector API kernel validated against it ({@link #VECTOR}). A model
+ * holds the {@code Products} it was built with and hands it to its layers: there is no global switch, so two
+ * models with different backends can run side by side in one process (the book's step table does).
  *
  * <p>All matrices are row-major {@link DMatrixRMaj}. Outputs are passed in and must already have the
  * right shape (no allocation in hot loops); an output may not alias an input. Each method states its
@@ -92,61 +94,74 @@ public final class Products {
         }
     };
 
-    private static volatile Backend backend = VectorBackend.INSTANCE;
+    /** Products by EJML, the reference every fast kernel is validated against. */
+    public static final Products REFERENCE = new Products(EJML);
+    /** Products by the Vector API kernel on all cores. */
+    public static final Products VECTOR = new Products(VectorBackend.INSTANCE);
 
-    private Products() {
+    private final Backend backend;
+
+    public Products(Backend backend) {
+        this.backend = Objects.requireNonNull(backend, "backend");
     }
 
-    /** Installs {@code next} for every later product; returns the previous backend. */
-    public static Backend use(Backend next) {
-        Backend previous = backend;
-        backend = Objects.requireNonNull(next, "backend");
-        return previous;
+    /** The default of a model built without naming one: the Vector API kernel. */
+    public static Products standard() {
+        return VECTOR;
     }
 
-    /** The backend in use. */
-    public static Backend backend() {
+    /** The products of a backend named {@code ejml} or {@code vector}. */
+    public static Products named(String name) {
+        return switch (name) {
+            case "ejml" -> REFERENCE;
+            case "vector" -> VECTOR;
+            default -> throw new IllegalArgumentException("unknown product backend '" + name + "' (ejml or vector)");
+        };
+    }
+
+    /** The backend these products run on. */
+    public Backend backend() {
         return backend;
     }
 
     /** {@code c = a·b}: c_ij = Σ_k a_ik b_kj. a [m, k], b [k, n], c [m, n] (modified). */
-    public static void mult(DMatrixRMaj a, DMatrixRMaj b, DMatrixRMaj c) {
+    public void mult(DMatrixRMaj a, DMatrixRMaj b, DMatrixRMaj c) {
         check(a.numRows, a.numCols, b.numRows, b.numCols, c, a, b, "mult");
         backend.gemm(false, false, 1, a, b, 0, c);
     }
 
     /** {@code c += a·b}. a [m, k], b [k, n], c [m, n] (modified). */
-    public static void multAdd(DMatrixRMaj a, DMatrixRMaj b, DMatrixRMaj c) {
+    public void multAdd(DMatrixRMaj a, DMatrixRMaj b, DMatrixRMaj c) {
         check(a.numRows, a.numCols, b.numRows, b.numCols, c, a, b, "multAdd");
         backend.gemm(false, false, 1, a, b, 1, c);
     }
 
     /** {@code c = aᵀ·b}: c_ij = Σ_k a_ki b_kj. a [k, m], b [k, n], c [m, n] (modified). */
-    public static void multTransA(DMatrixRMaj a, DMatrixRMaj b, DMatrixRMaj c) {
+    public void multTransA(DMatrixRMaj a, DMatrixRMaj b, DMatrixRMaj c) {
         check(a.numCols, a.numRows, b.numRows, b.numCols, c, a, b, "multTransA");
         backend.gemm(true, false, 1, a, b, 0, c);
     }
 
     /** {@code c += aᵀ·b}, the shape of every weight gradient. a [k, m], b [k, n], c [m, n] (modified). */
-    public static void multAddTransA(DMatrixRMaj a, DMatrixRMaj b, DMatrixRMaj c) {
+    public void multAddTransA(DMatrixRMaj a, DMatrixRMaj b, DMatrixRMaj c) {
         check(a.numCols, a.numRows, b.numRows, b.numCols, c, a, b, "multAddTransA");
         backend.gemm(true, false, 1, a, b, 1, c);
     }
 
     /** {@code c = a·bᵀ}: c_ij = Σ_k a_ik b_jk. a [m, k], b [n, k], c [m, n] (modified). */
-    public static void multTransB(DMatrixRMaj a, DMatrixRMaj b, DMatrixRMaj c) {
+    public void multTransB(DMatrixRMaj a, DMatrixRMaj b, DMatrixRMaj c) {
         check(a.numRows, a.numCols, b.numCols, b.numRows, c, a, b, "multTransB");
         backend.gemm(false, true, 1, a, b, 0, c);
     }
 
     /** {@code c += a·bᵀ}. a [m, k], b [n, k], c [m, n] (modified). */
-    public static void multAddTransB(DMatrixRMaj a, DMatrixRMaj b, DMatrixRMaj c) {
+    public void multAddTransB(DMatrixRMaj a, DMatrixRMaj b, DMatrixRMaj c) {
         check(a.numRows, a.numCols, b.numCols, b.numRows, c, a, b, "multAddTransB");
         backend.gemm(false, true, 1, a, b, 1, c);
     }
 
     /** {@code c = alpha·op(a)·op(b) + beta·c}, the general form. */
-    public static void gemm(boolean transA, boolean transB, double alpha, DMatrixRMaj a, DMatrixRMaj b, double beta,
+    public void gemm(boolean transA, boolean transB, double alpha, DMatrixRMaj a, DMatrixRMaj b, double beta,
                             DMatrixRMaj c) {
         int m = transA ? a.numCols : a.numRows, ka = transA ? a.numRows : a.numCols;
         int kb = transB ? b.numCols : b.numRows, n = transB ? b.numRows : b.numCols;
@@ -161,7 +176,7 @@ public final class Products {
      * op(B_i) [k, n], C_i [m, n]. a, b not modified; c modified. The C blocks must not overlap each other,
      * and c may not be a or b.
      */
-    public static void batched(boolean transA, boolean transB, int m, int n, int k, double alpha,
+    public void batched(boolean transA, boolean transB, int m, int n, int k, double alpha,
                                DMatrixRMaj a, int[] aOff, int lda, DMatrixRMaj b, int[] bOff, int ldb,
                                double beta, DMatrixRMaj c, int[] cOff, int ldc) {
         if (aOff.length != bOff.length || aOff.length != cOff.length) {

@@ -86,4 +86,42 @@ class RealDataTest {
         int listed = store.manifest().datasets().values().stream().mapToInt(d -> d.files().size()).sum();
         assertEquals(listed, matched, "every manifest file should be in SHA256SUMS");
     }
+
+    /**
+     * The recipe of {@link ImdbArchive} reproduces the real files: an archive in the layout of
+     * {@code aclImdb_v1.tar.gz}, rebuilt from the TSVs' raw rows with its members in shuffled order, gives
+     * back files whose content has the manifest's hashes (header, row order, columns, bytes and line ends).
+     */
+    @Test
+    void theArchiveRecipeReproducesTheRealFiles(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        List<String[]> members = new java.util.ArrayList<>();
+        for (String f : Corpora.IMDB_FILES) {
+            try (var reviews = ImdbReader.stream(store.file("imdb", f), java.util.function.UnaryOperator.identity())) {
+                reviews.forEach(r -> members.add(new String[] {
+                        "aclImdb/train/" + r.label() + "/" + r.id() + "_" + r.rating() + ".txt", r.text()}));
+            }
+        }
+        java.util.Collections.shuffle(members, new java.util.Random(11));
+        Path archive = dir.resolve("aclImdb_v1.tar.gz");
+        try (TarWriter w = new TarWriter(new java.util.zip.GZIPOutputStream(java.nio.file.Files.newOutputStream(archive), 1 << 16) {
+            {
+                def.setLevel(java.util.zip.Deflater.NO_COMPRESSION);     // fast: stored blocks are valid gzip
+            }
+        })) {
+            w.file("aclImdb/README", "Large Movie Review Dataset v1.0");
+            for (String[] m : members) {
+                w.file(m[0], m[1]);
+            }
+        }
+        members.clear();
+        List<ImdbArchive.Target> targets = new java.util.ArrayList<>();
+        for (String f : Corpora.IMDB_FILES) {
+            targets.add(new ImdbArchive.Target(dir.resolve(f), store.manifest().file("imdb", f).derivation().folders()));
+        }
+        ImdbArchive.derive(archive, targets, java.util.zip.Deflater.NO_COMPRESSION);
+        for (ImdbArchive.Target t : targets) {
+            String name = t.file().getFileName().toString();
+            assertEquals(store.manifest().file("imdb", name).contentSha256(), DataStore.sha256(t.file(), true), name);
+        }
+    }
 }

@@ -58,7 +58,8 @@ class FuzzTest {
             throw new ConfigException(null, null, "something is wrong somewhere");
         }), SEED, Duration.ofSeconds(5));
         assertEquals(unnamed.total().tried(), unnamed.total().failed(), "a refusal must name the file");
-        assertTrue(unnamed.failures().get(0).contains("UNNAMED"), unnamed.failures().get(0));
+        assertTrue(unnamed.failures().get(0).contains("the valid sample itself ends UNNAMED"), unnamed.failures().get(0));
+        assertTrue(unnamed.failures().get(1).contains("UNNAMED"), unnamed.failures().get(1));
 
         Fuzzer.Report hang = Fuzzer.run(toy(f -> {
             if (Files.isRegularFile(f) && Files.size(f) == 0) {

@@ -35,6 +35,19 @@ class GradientCheckTest {
     }
 
     @ParameterizedTest(name = "seed {0}")
+    @ValueSource(longs = {5, 13})
+    void withDropoutHeldFixedByItsSeedEveryGradientStillMatches(long seed) {
+        List<GradientCheck.Row> rows = GradientCheck.run(seed, 12, GradientCheck.DROPOUT);
+        assertEquals(5 + 16 * 2 + 5 + 1, rows.size());
+        for (GradientCheck.Row r : rows) {
+            assertTrue(r.passed(), "seed " + seed + ", dropout " + GradientCheck.DROPOUT + ": " + r);
+        }
+        for (GradientCheck.Row r : GradientCheck.runClassifier(seed, 12, GradientCheck.DROPOUT)) {
+            assertTrue(r.passed(), "classifier, seed " + seed + ", dropout " + GradientCheck.DROPOUT + ": " + r);
+        }
+    }
+
+    @ParameterizedTest(name = "seed {0}")
     @ValueSource(longs = {3, 7})
     void theKeyBiasHasAZeroGradientBecauseSoftmaxIsShiftInvariant(long seed) {
         for (GradientCheck.Row r : GradientCheck.run(seed, 12)) {

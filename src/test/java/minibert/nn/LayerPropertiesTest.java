@@ -4,6 +4,7 @@ import minibert.config.ModelConfig;
 import minibert.model.Batch;
 import minibert.model.BertForMaskedLM;
 import minibert.model.GradientCheck;
+import minibert.tensor.Products;
 import org.ejml.data.DMatrixRMaj;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -52,7 +53,8 @@ class LayerPropertiesTest {
     void layerNormRowsHaveMeanZeroAndVarianceOne(long seed) {
         Random r = new Random(seed);
         LayerNorm ln = new LayerNorm("test", 12, 1e-12);
-        DMatrixRMaj y = ln.forward(random(7, 12, 3.0, r));
+        DMatrixRMaj y = new DMatrixRMaj(7, 12);
+        ln.forward(random(7, 12, 3.0, r), new LayerNorm.Activations(7, 12), y);
         for (int i = 0; i < 7; i++) {
             double mean = 0, var = 0;
             for (int j = 0; j < 12; j++) {
@@ -69,14 +71,15 @@ class LayerPropertiesTest {
     @Test
     void aQueryWhoseKeysAreAllMaskedButOneAttendsOnlyToThatOne() {
         Random r = new Random(9);
-        SelfAttention att = new SelfAttention("test", 12, 3);
+        SelfAttention att = new SelfAttention("test", 12, 3, new Dropout(1, 0), Products.standard());
         for (Linear l : new Linear[] {att.query(), att.key(), att.value(), att.output()}) {
             l.weight().value().setTo(random(12, 12, 0.5, r));
         }
         int[] mask = {0, 0, 1, 0, 0, 0, 0};                 // only key 2 is real
-        att.forward(random(7, 12, 1.0, r), mask, 1, 7);
+        SelfAttention.Activations acts = new SelfAttention.Activations(1, 7, 12, 3);
+        att.forward(random(7, 12, 1.0, r), mask, Pass.INFERENCE, acts, new DMatrixRMaj(7, 12));
         for (int h = 0; h < 3; h++) {
-            DMatrixRMaj p = att.probabilities(0, h);
+            DMatrixRMaj p = acts.probabilities(0, h);
             for (int i = 0; i < 7; i++) {
                 assertEquals(1.0, p.get(i, 2), 1e-15);
                 for (int j = 0; j < 7; j++) {
@@ -104,11 +107,13 @@ class LayerPropertiesTest {
         for (int i = 0; i < 5; i++) {
             ids5[i] = 5 + r.nextInt(c.vocabSize() - 5);
         }
-        model.forward(batchOf(ids5, new int[] {1, 1, 1, 1, 1}, 1, 5));
-        DMatrixRMaj short5 = model.hiddenStates().get(c.numLayers()).copy();
+        var acts5 = model.activations(1, 5);
+        model.forward(batchOf(ids5, new int[] {1, 1, 1, 1, 1}, 1, 5), acts5, Pass.INFERENCE);
+        DMatrixRMaj short5 = acts5.hidden(c.numLayers());
         int[] ids7 = Arrays.copyOf(ids5, 7);               // two [PAD] tokens (id 0) appended
-        model.forward(batchOf(ids7, new int[] {1, 1, 1, 1, 1, 0, 0}, 1, 7));
-        DMatrixRMaj long7 = model.hiddenStates().get(c.numLayers());
+        var acts7 = model.activations(1, 7);
+        model.forward(batchOf(ids7, new int[] {1, 1, 1, 1, 1, 0, 0}, 1, 7), acts7, Pass.INFERENCE);
+        DMatrixRMaj long7 = acts7.hidden(c.numLayers());
         for (int i = 0; i < 5 * c.hiddenSize(); i++) {
             assertEquals(short5.data[i], long7.data[i], 1e-12, "seed " + seed + ", entry " + i);
         }
@@ -119,8 +124,11 @@ class LayerPropertiesTest {
         ModelConfig c = GradientCheck.smallConfig();
         Batch batch = GradientCheck.smallBatch(c, 4);
         BertForMaskedLM a = new BertForMaskedLM(c, 99), b = new BertForMaskedLM(c, 99);
-        assertEquals(Double.doubleToRawLongBits(a.forward(batch)), Double.doubleToRawLongBits(b.forward(batch)));
-        assertArrayEquals(a.hiddenStates().get(2).data, b.hiddenStates().get(2).data);
+        var actsA = a.activations(3, 7);
+        var actsB = b.activations(3, 7);
+        assertEquals(Double.doubleToRawLongBits(a.forward(batch, actsA, Pass.INFERENCE)),
+                Double.doubleToRawLongBits(b.forward(batch, actsB, Pass.INFERENCE)));
+        assertArrayEquals(actsA.hidden(2).data, actsB.hidden(2).data);
     }
 
     @Test
@@ -135,10 +143,11 @@ class LayerPropertiesTest {
             permuted[i] = ids[perm[i]];
         }
         int[] mask = {1, 1, 1, 1, 1, 1, 1};
-        model.forward(batchOf(ids, mask, 1, 7));
-        DMatrixRMaj out = model.hiddenStates().get(c.numLayers()).copy();
-        model.forward(batchOf(permuted, mask, 1, 7));
-        DMatrixRMaj outPermuted = model.hiddenStates().get(c.numLayers());
+        var acts = model.activations(1, 7);
+        model.forward(batchOf(ids, mask, 1, 7), acts, Pass.INFERENCE);
+        DMatrixRMaj out = acts.hidden(c.numLayers()).copy();
+        model.forward(batchOf(permuted, mask, 1, 7), acts, Pass.INFERENCE);
+        DMatrixRMaj outPermuted = acts.hidden(c.numLayers());
         for (int i = 0; i < 7; i++) {
             for (int j = 0; j < c.hiddenSize(); j++) {
                 assertEquals(out.get(perm[i], j), outPermuted.get(i, j), 1e-12);
@@ -150,21 +159,25 @@ class LayerPropertiesTest {
     void nothingMaskedGivesZeroLossNotNaN() {
         ModelConfig c = GradientCheck.smallConfig();
         BertForMaskedLM model = new BertForMaskedLM(c, 1);
-        double loss = model.forward(batchOf(new int[] {5, 6, 7}, new int[] {1, 1, 1}, 1, 3));
+        Batch batch = batchOf(new int[] {5, 6, 7}, new int[] {1, 1, 1}, 1, 3);
+        var acts = model.activations(1, 3);
+        double loss = model.forward(batch, acts, Pass.INFERENCE);
         assertEquals(0.0, loss);
         model.zeroGrad();
-        model.backward();
+        model.backward(batch, acts);
         assertEquals(0.0, model.head().decoderBias().grad().data[0]);
     }
 
     @Test
     void shapeErrorsNameTheLayerAndBothShapes() {
-        Linear l = new Linear("bert.encoder.layer.0.intermediate.dense", 12, 17);
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> l.forward(new DMatrixRMaj(3, 11)));
+        Linear l = new Linear("bert.encoder.layer.0.intermediate.dense", 12, 17, Products.standard());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> l.forward(new DMatrixRMaj(3, 11), new DMatrixRMaj(3, 17)));
         assertEquals("bert.encoder.layer.0.intermediate.dense: input must be [N, 12], found [3, 11]", e.getMessage());
-        SelfAttention a = new SelfAttention("bert.encoder.layer.1.attention", 12, 3);
+        SelfAttention a = new SelfAttention("bert.encoder.layer.1.attention", 12, 3, new Dropout(1, 0), Products.standard());
         IllegalArgumentException e2 = assertThrows(IllegalArgumentException.class,
-                () -> a.forward(new DMatrixRMaj(20, 12), new int[21], 3, 7));
+                () -> a.forward(new DMatrixRMaj(20, 12), new int[21], Pass.INFERENCE,
+                        new SelfAttention.Activations(3, 7, 12, 3), new DMatrixRMaj(21, 12)));
         assertEquals("bert.encoder.layer.1.attention: input must be [21, 12], found [20, 12]", e2.getMessage());
     }
 

@@ -100,8 +100,8 @@ class KernelsFTest {
         float[] th = random(n, 1, r), gr = random(n, 1, r), m = new float[n], v = new float[n];
         double[] eth = wide(th), em = new double[n], ev = new double[n];
         for (int t = 1; t <= 3; t++) {
-            Kernels.adamWScalar(eth, wide(gr), em, ev, n, 1e-3, 0.9, 0.999, 1e-6, 0.01, t);
-            KernelsF.adamW(th, gr, m, v, n, 1e-3f, 0.9f, 0.999f, 1e-6f, 0.01f, t);
+            Kernels.adamWScalar(eth, wide(gr), 1, em, ev, n, 1e-3, 0.9, 0.999, 1e-6, 0.01, t);
+            KernelsF.adamW(th, gr, 1, m, v, n, 1e-3f, 0.9f, 0.999f, 1e-6f, 0.01f, t);
         }
         close(eth, th, "AdamW seed " + seed);
     }

@@ -97,8 +97,8 @@ class KernelsTest {
         double[] th = random(n, 1, r), th2 = th.clone(), gr = random(n, 1, r), m = new double[n], m2 = new double[n];
         double[] v = new double[n], v2 = new double[n];
         for (int t = 1; t <= 3; t++) {
-            Kernels.adamW(th, gr, m, v, n, 1e-3, 0.9, 0.999, 1e-6, 0.01, t);
-            Kernels.adamWScalar(th2, gr, m2, v2, n, 1e-3, 0.9, 0.999, 1e-6, 0.01, t);
+            Kernels.adamW(th, gr, 0.75, m, v, n, 1e-3, 0.9, 0.999, 1e-6, 0.01, t);
+            Kernels.adamWScalar(th2, gr, 0.75, m2, v2, n, 1e-3, 0.9, 0.999, 1e-6, 0.01, t);
         }
         close(th2, th, 1e-13, "AdamW seed " + seed);
     }
@@ -106,6 +106,7 @@ class KernelsTest {
     // ---------------------------------------------------------------- the vector erf
 
     private static final VectorSpecies<Double> S = DoubleVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
 
     /** Kernels.erf on every entry, L entries to a vector (the last vector padded with zeros). */
     private static double[] vectorErf(double[] x) {
@@ -252,5 +253,67 @@ class KernelsTest {
             assertEquals(Math.copySign(1.0, u[i]), Math.copySign(1.0, out[i]), "sign of tanh(" + u[i] + ")");
         }
         assertTrue(Double.isNaN(Kernels.tanh(DoubleVector.broadcast(S, Double.NaN)).lane(0)), "tanh(NaN)");
+    }
+
+    // ---------------------------------------------------------------- the deterministic exponential
+
+    @org.junit.jupiter.params.ParameterizedTest(name = "seed {0}")
+    @org.junit.jupiter.params.provider.ValueSource(longs = {1, 2, 3})
+    void theKernelsExpIsWithinTwoUlpsOfMathExp(long seed) {
+        java.util.Random r = new java.util.Random(seed);
+        int n = 1 << 14;
+        double[] x = new double[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = r.nextInt(4) == 0 ? (r.nextDouble() - 0.5) * 1e-6 : (r.nextDouble() - 0.5) * 1400;
+        }
+        x[0] = 0;
+        x[1] = -10000;                                   // the attention mask's score: exactly 0
+        x[2] = 709;
+        x[3] = Double.NaN;
+        x[4] = -700;
+        for (int i = 0; i + L <= n; i += L) {
+            double[] e = new double[L], m1 = new double[L];
+            Kernels.exp(jdk.incubator.vector.DoubleVector.fromArray(S, x, i)).intoArray(e, 0);
+            Kernels.expm1(jdk.incubator.vector.DoubleVector.fromArray(S, x, i)).intoArray(m1, 0);
+            for (int j = 0; j < L; j++) {
+                double xi = x[i + j], want = Math.exp(xi);
+                if (Double.isNaN(xi)) {
+                    assertTrue(Double.isNaN(e[j]) && Double.isNaN(m1[j]), "NaN gives NaN");
+                } else if (want < Double.MIN_NORMAL) {
+                    assertEquals(0.0, e[j], "seed " + seed + ": exp(" + xi + ") underflows to 0");
+                } else {
+                    assertEquals(want, e[j], 2 * Math.ulp(want), "seed " + seed + ": exp(" + xi + ")");
+                    double wantM1 = Math.expm1(xi);
+                    assertEquals(wantM1, m1[j], 2 * Math.ulp(wantM1) + 2 * Math.ulp(1.0) * (Math.abs(xi) > 0.35 ? want : 0),
+                            "seed " + seed + ": expm1(" + xi + ")");
+                }
+            }
+        }
+        assertEquals(1.0, expOf(0));
+        assertEquals(0.0, expOf(-10000));
+    }
+
+    private static double expOf(double x) {
+        return Kernels.exp(jdk.incubator.vector.DoubleVector.broadcast(S, x)).lane(0);
+    }
+
+    @org.junit.jupiter.api.Test
+    void laneSumsAreAlwaysAddedInTheSameOrder() {
+        double[] v = new double[L];
+        for (int i = 0; i < L; i++) {
+            v[i] = i % 2 == 0 ? 1e16 : 1.0 + i;          // cancellation makes the order visible
+        }
+        double expected = v[0];
+        // the butterfly: pairs at distance L/2 first, … , then neighbours; lane 0 holds the total
+        double[] w = v.clone();
+        for (int h = L / 2; h >= 1; h /= 2) {
+            double[] next = new double[L];
+            for (int i = 0; i < L; i++) {
+                next[i] = w[i] + w[i ^ h];
+            }
+            w = next;
+        }
+        expected = w[0];
+        assertEquals(expected, Kernels.sum(jdk.incubator.vector.DoubleVector.fromArray(S, v, 0)), 0);
     }
 }

@@ -29,12 +29,7 @@ class ProductsTest {
             }
         }
         DMatrixRMaj viaEjml = new DMatrixRMaj(b * heads * t, t), viaVector = new DMatrixRMaj(b * heads * t, t);
-        Products.Backend previous = Products.use(Products.EJML);
-        try {
-            Products.batched(false, true, t, t, d, 0.5, q, headAt, hidden, k, headAt, hidden, 0, viaEjml, scoreAt, t);
-        } finally {
-            Products.use(previous);
-        }
+        Products.REFERENCE.batched(false, true, t, t, d, 0.5, q, headAt, hidden, k, headAt, hidden, 0, viaEjml, scoreAt, t);
         VectorBackend.INSTANCE.batched(false, true, t, t, d, 0.5, q, headAt, hidden, k, headAt, hidden, 0, viaVector, scoreAt, t);
         // one entry by hand: sequence 2, head 1, query 3, key 5
         double expected = 0;
@@ -51,11 +46,11 @@ class ProductsTest {
     void batchedRefusesBlocksThatDoNotFitAndAliasing() {
         DMatrixRMaj a = new DMatrixRMaj(4, 4), c = new DMatrixRMaj(4, 4);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () ->
-                Products.batched(false, false, 2, 2, 2, 1, a, new int[] {0, 12}, 4, a, new int[] {0, 0}, 4, 0, c, new int[] {0, 2}, 4));
+                Products.VECTOR.batched(false, false, 2, 2, 2, 1, a, new int[] {0, 12}, 4, a, new int[] {0, 0}, 4, 0, c, new int[] {0, 2}, 4));
         assertTrue(e.getMessage().contains("block 1 of A") && e.getMessage().contains("offset 12"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () ->
-                Products.batched(false, false, 2, 2, 2, 1, a, new int[] {0}, 4, a, new int[] {0}, 4, 0, a, new int[] {0}, 4));
+                Products.VECTOR.batched(false, false, 2, 2, 2, 1, a, new int[] {0}, 4, a, new int[] {0}, 4, 0, a, new int[] {0}, 4));
         assertThrows(IllegalArgumentException.class, () ->
-                Products.batched(false, false, 2, 2, 2, 1, a, new int[] {0}, 4, a, new int[] {0, 1}, 4, 0, c, new int[] {0}, 4));
+                Products.VECTOR.batched(false, false, 2, 2, 2, 1, a, new int[] {0}, 4, a, new int[] {0, 1}, 4, 0, c, new int[] {0}, 4));
     }
 }

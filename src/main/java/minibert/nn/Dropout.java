@@ -1,0 +1,84 @@
+package minibert.nn;
+
+import minibert.tensor.Pool;
+
+/**
+ * Inverted dropout (Srivastava et al. 2014), as BERT applies it to the embeddings' output, to the attention
+ * weights, and to the output of each attention and feed-forward block before its residual sum:
+ *
+ * <pre>
+ * training:  y = x ⊙ m,  m_i = 0 with probability p, else 1/(1 − p)      (so that E[y] = x)
+ * inference: y = x
+ * backward:  dx = dy ⊙ m
+ * </pre>
+ *
+ * The mask is drawn from the pass's counter-based generator ({@link Pass#bits}): 16 random bits per
+ * element, four elements per 64-bit draw, an element dropped when its bits fall below p·2¹⁶ (rounded). The
+ * scale uses the p those bits express exactly, 2¹⁶/(2¹⁶ − threshold), so E[y] = x holds without rounding
+ * error in the probability (for p = 0.1 the difference is 6·10⁻⁶ of p).
+ */
+public final class Dropout {
+
+    private final int site;
+    private final int threshold;
+    private final double scale;
+
+    /**
+     * @param site        this dropout's number in the model, so that no two sites share a mask
+     * @param probability p, in [0, 1)
+     */
+    public Dropout(int site, double probability) {
+        if (!(probability >= 0 && probability < 1)) {
+            throw new IllegalArgumentException("dropout probability must be in [0, 1), found " + probability);
+        }
+        this.site = site;
+        this.threshold = (int) Math.round(probability * 65536);
+        this.scale = 65536.0 / (65536 - threshold);
+    }
+
+    /** Whether this pass drops anything here: only in training, and only with p &gt; 0. */
+    public boolean active(Pass pass) {
+        return pass.training() && threshold > 0;
+    }
+
+    /**
+     * Fills {@code mask[0, n)} with each element's multiplier, 0 or 1/(1 − p), for this pass.
+     *
+     * @param mask [n]. Modified.
+     */
+    // tag::mask[]
+    public void mask(Pass pass, double[] mask, int n) {
+        int blocks = (n + 3) / 4;
+        Pool.forRanges(blocks, 1, 16, (from, to) -> {
+            for (int block = from; block < to; block++) {
+                long bits = pass.bits(site, block);                       // 64 bits: four elements' worth
+                for (int j = 0, i = 4 * block; j < 4 && i < n; j++, i++) {
+                    int u = (int) (bits >>> (16 * j)) & 0xFFFF;           // uniform on [0, 2¹⁶)
+                    mask[i] = u < threshold ? 0 : scale;
+                }
+            }
+        });
+    }
+    // end::mask[]
+
+    /** y = x ⊙ mask, element-wise over [0, n); y may be x. */
+    public static void apply(double[] x, double[] mask, double[] y, int n) {
+        for (int i = 0; i < n; i++) {
+            y[i] = x[i] * mask[i];
+        }
+    }
+
+    /** y = r + x ⊙ mask, element-wise over [0, n): a dropped branch joining its residual path; y may be x or r. */
+    public static void applyAdd(double[] x, double[] mask, double[] r, double[] y, int n) {
+        for (int i = 0; i < n; i++) {
+            y[i] = r[i] + x[i] * mask[i];
+        }
+    }
+
+    /** y = r + x, element-wise over [0, n): the same join without dropout; y may be x or r. */
+    public static void add(double[] x, double[] r, double[] y, int n) {
+        for (int i = 0; i < n; i++) {
+            y[i] = r[i] + x[i];
+        }
+    }
+}
