@@ -21,8 +21,12 @@ final class BenchCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--reps", defaultValue = "7", description = "timed repetitions per figure, median reported (default: ${DEFAULT-VALUE})")
     int reps;
+
+    @Option(names = "--reps", defaultValue = "7", description = "timed repetitions per figure, 1 to 1000, median reported (default: ${DEFAULT-VALUE})")
+    void reps(int value) {
+        reps = Checks.between(spec, "--reps", value, 1, 1000);
+    }
 
     @Override
     public Integer call() {

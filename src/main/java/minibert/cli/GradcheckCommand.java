@@ -22,8 +22,12 @@ final class GradcheckCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "2026", description = "seed of the model, the batch and the sampled entries (default: ${DEFAULT-VALUE})")
     long seed;
 
-    @Option(names = "--samples", defaultValue = "12", description = "random entries per tensor besides the largest (default: ${DEFAULT-VALUE})")
     int samples;
+
+    @Option(names = "--samples", defaultValue = "12", description = "random entries per tensor besides the largest, 0 to 10000 (default: ${DEFAULT-VALUE})")
+    void samples(int value) {
+        samples = Checks.between(spec, "--samples", value, 0, 10_000);
+    }
 
     @Override
     public Integer call() {

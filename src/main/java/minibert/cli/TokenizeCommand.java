@@ -2,7 +2,8 @@ package minibert.cli;
 
 import minibert.data.Corpora;
 import minibert.data.DataStore;
-import minibert.text.Vocabulary;
+import minibert.text.BasicTokenizer;
+import minibert.text.TokenizerFiles;
 import minibert.text.WordPiece;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -28,7 +29,8 @@ final class TokenizeCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--vocab", defaultValue = "runs/vocab", description = "folder holding vocab.txt (default: ${DEFAULT-VALUE})")
+    @Option(names = "--vocab", defaultValue = "runs/vocab",
+            description = "a vocab.txt, or a folder holding one; tokenizer_config.json beside it sets the casing (default: ${DEFAULT-VALUE})")
     Path vocab;
 
     @Option(names = "--bench", description = "encode the IMDB corpus and print MB/s (median of 5 passes after warm-up)")
@@ -40,7 +42,11 @@ final class TokenizeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
-        WordPiece wp = new WordPiece(Vocabulary.load(vocab.resolve("vocab.txt")));
+        PrintWriter err = spec.commandLine().getErr();
+        TokenizerFiles tokenizer = TokenizerFiles.load(vocab);
+        tokenizer.notes().forEach(n -> err.println("note: " + n));
+        err.flush();
+        WordPiece wp = tokenizer.wordPiece();
         if (bench) {
             List<String> texts = Corpora.imdb(DataStore.fromEnvironment());
             double[] mbPerSecond = minibert.text.EncodingBenchmark.run(wp, texts, 2, 5);
@@ -50,17 +56,26 @@ final class TokenizeCommand implements Callable<Integer> {
             return 0;
         }
         if (text.isEmpty()) {
+            // Bytes that are not UTF-8 become U+FFFD here, which BERT's cleaning removes and the note counts.
             BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+            long lineNo = 0;
             for (String line = in.readLine(); line != null; line = in.readLine()) {
-                print(out, wp, line);
+                lineNo++;
+                print(out, err, wp, line, "line " + lineNo + " of standard input");
             }
         } else {
-            print(out, wp, String.join(" ", text));
+            print(out, err, wp, String.join(" ", text), "the text");
         }
         return 0;
     }
 
-    private static void print(PrintWriter out, WordPiece wp, String line) {
+    private static void print(PrintWriter out, PrintWriter err, WordPiece wp, String line, String where) {
+        int removed = BasicTokenizer.countDropped(line);
+        if (removed > 0) {
+            err.println("note: BERT's cleaning removed " + removed + " invalid or control character" + (removed > 1 ? "s" : "")
+                    + " from " + where);
+            err.flush();
+        }
         int[] ids = wp.encode(line);
         List<String> pieces = new ArrayList<>();
         for (int id : ids) {

@@ -3,6 +3,7 @@ package minibert.cli;
 import minibert.config.ModelConfig;
 import minibert.data.Corpora;
 import minibert.data.DataStore;
+import minibert.text.Vocabulary;
 import minibert.text.WordPieceTrainer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -35,24 +36,43 @@ final class VocabCommand implements Runnable {
         @Spec
         CommandSpec spec;
 
-        @Option(names = "--out", defaultValue = "runs/vocab", description = "output folder (default: ${DEFAULT-VALUE})")
         Path outDir;
+
+        @Option(names = "--out", defaultValue = "runs/vocab", description = "output folder (default: ${DEFAULT-VALUE})")
+        void outDir(Path value) {
+            outDir = Checks.outputFolder(spec, "--out", value);
+        }
 
         @Option(names = "--model-config", defaultValue = "configs/model/mini-bert.yaml",
                 description = "model config giving vocab_size and max_position_embeddings (default: ${DEFAULT-VALUE})")
         Path modelConfig;
 
-        @Option(names = "--alphabet", defaultValue = "1000", description = "most frequent characters kept (default: ${DEFAULT-VALUE})")
         int alphabet;
+
+        @Option(names = "--alphabet", defaultValue = "1000",
+                description = "most frequent characters kept, 1 to 1000000 (default: ${DEFAULT-VALUE})")
+        void alphabet(int value) {
+            alphabet = Checks.between(spec, "--alphabet", value, 1, 1_000_000);
+        }
 
         @Override
         public Integer call() throws Exception {
             PrintWriter out = spec.commandLine().getOut();
             PrintWriter err = spec.commandLine().getErr();
             ModelConfig config = ModelConfig.load(modelConfig);
+            // Everything that can be refused is refused now, before the minute of counting and merging.
+            long symbols = Vocabulary.SPECIALS.size() + WordPieceTrainer.maxAlphabetSymbols(alphabet);
+            if (symbols > config.vocabSize()) {
+                throw new CommandException("--alphabet " + alphabet + " may give " + symbols + " symbols with the "
+                        + Vocabulary.SPECIALS.size() + " special tokens (each character word-initial and as a ## continuation), "
+                        + "more than vocab_size " + config.vocabSize() + " of " + modelConfig + "; use --alphabet "
+                        + Math.max(1, (config.vocabSize() - Vocabulary.SPECIALS.size()) / 2) + " or less");
+            }
+            WordPieceTrainer trainer = new WordPieceTrainer(config.vocabSize(), alphabet);
+            DataStore store = DataStore.fromEnvironment();
             long t0 = System.nanoTime();
             err.println("reading IMDB through the data store…");
-            List<String> texts = Corpora.imdb(DataStore.fromEnvironment());
+            List<String> texts = Corpora.imdb(store);
             long total = Corpora.characters(texts);
             AtomicLong done = new AtomicLong();
             AtomicLong shown = new AtomicLong(-1);
@@ -69,8 +89,13 @@ final class VocabCommand implements Runnable {
             });
             err.println();
             err.println("merging to " + config.vocabSize() + " pieces…");
-            WordPieceTrainer.Result result = new WordPieceTrainer(config.vocabSize(), alphabet).train(counts);
+            WordPieceTrainer.Result result = trainer.train(counts);
             result.vocabulary().save(outDir, config.maxPositions());
+            if (result.vocabulary().size() < config.vocabSize()) {
+                err.println("note: the corpus ran out of pairs to merge at " + result.vocabulary().size() + " pieces, fewer than "
+                        + "vocab_size " + config.vocabSize() + " of " + modelConfig + "; a model over this vocabulary needs "
+                        + "vocab_size " + result.vocabulary().size());
+            }
             out.printf(Locale.ROOT, "%d pieces (%d alphabet symbols, %d merges) from %,d words (%,d types), %.1f MB of text, in %.1f s%n",
                     result.vocabulary().size(), result.alphabetSize(), result.merges().size(), result.words(),
                     result.wordTypes(), total / 1e6, (System.nanoTime() - t0) / 1e9);

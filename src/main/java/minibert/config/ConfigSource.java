@@ -5,10 +5,10 @@ import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
 import org.yaml.snakeyaml.error.YAMLException;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
+import minibert.io.InputException;
+import minibert.io.InputFile;
+
+import java.math.BigInteger;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -22,6 +22,9 @@ import java.util.Set;
  */
 public final class ConfigSource {
 
+    /** The largest config file read: a config is a screenful of keys, so this is generous. */
+    public static final long MAX_BYTES = InputFile.MIB;
+
     private final Path file;
     private final String text;
     private final Map<String, Object> values;
@@ -33,15 +36,16 @@ public final class ConfigSource {
         this.values = values;
     }
 
-    /** Reads {@code file}; a missing file, bad YAML or a non-mapping document is a {@link ConfigException}. */
+    /**
+     * Reads {@code file}; a missing file, one over {@value #MAX_BYTES} bytes, text that is not UTF-8, bad YAML
+     * or a non-mapping document is a {@link ConfigException}.
+     */
     public static ConfigSource load(Path file) {
         String text;
         try {
-            text = Files.readString(file, StandardCharsets.UTF_8);
-        } catch (NoSuchFileException e) {
-            throw new ConfigException(file, null, "file not found");
-        } catch (IOException e) {
-            throw new ConfigException(file, null, "cannot be read: " + e.getMessage());
+            text = InputFile.text(file, "a config file", MAX_BYTES, false);
+        } catch (InputException e) {
+            throw new ConfigException(file, null, e.reason());
         }
         return parse(file, text);
     }
@@ -54,7 +58,10 @@ public final class ConfigSource {
             options.setAllowDuplicateKeys(false);
             doc = new Yaml(new SafeConstructor(options)).load(text);
         } catch (YAMLException e) {
-            throw new ConfigException(file, null, "is not valid YAML: " + e.getMessage().replace('\n', ' '));
+            throw new ConfigException(file, null, "is not valid YAML: " + oneLine(e.getMessage()));
+        } catch (RuntimeException e) {
+            // SnakeYAML's constructors can fail outside YAMLException on odd scalars (e.g. a malformed !!binary).
+            throw new ConfigException(file, null, "is not valid YAML: " + oneLine(String.valueOf(e.getMessage())));
         }
         if (doc == null) {
             throw new ConfigException(file, null, "is empty");
@@ -87,14 +94,7 @@ public final class ConfigSource {
 
     /** A required integer in {@code [min, max]}. */
     public int integer(String key, int min, int max) {
-        Object v = require(key);
-        if (!(v instanceof Integer i)) {
-            throw wrongType(key, "a whole number", v);
-        }
-        if (i < min || i > max) {
-            throw new ConfigException(file, key, "must be between " + min + " and " + max + ", found " + i);
-        }
-        return i;
+        return (int) longValue(key, min, max);
     }
 
     /** An optional integer in {@code [min, max]}. */
@@ -110,6 +110,14 @@ public final class ConfigSource {
             l = i;
         } else if (v instanceof Long x) {
             l = x;
+        } else if (v instanceof BigInteger b) {
+            throw new ConfigException(file, key, "must be between " + min + " and " + max + ", found " + b);
+        } else if (v instanceof Double d && Double.isFinite(d) && d == Math.rint(d)) {
+            throw new ConfigException(file, key, d < min || d > max
+                    ? "must be a whole number between " + min + " and " + max + ", found " + d
+                    : "must be a whole number written without a decimal point or exponent, found " + d);
+        } else if (v instanceof String s && s.matches("[-+]?[0-9]+(\\.[0-9]*)?[eE][-+]?[0-9]+")) {
+            throw new ConfigException(file, key, "must be a whole number written out in digits, found '" + s + "'");
         } else {
             throw wrongType(key, "a whole number", v);
         }
@@ -223,9 +231,14 @@ public final class ConfigSource {
         return new ConfigException(file, key, "must be " + expected + ", found " + describe(found));
     }
 
+    private static String oneLine(String s) {
+        String line = s.replace('\n', ' ');
+        return line.length() > 500 ? line.substring(0, 500) + "…" : line;
+    }
+
     private static String describe(Object v) {
         if (v instanceof String s) {
-            return "text '" + s + "'";
+            return "text '" + (s.length() > 80 ? s.substring(0, 80) + "…" : s) + "'";
         }
         if (v instanceof Map) {
             return "a mapping";
@@ -233,6 +246,8 @@ public final class ConfigSource {
         if (v instanceof java.util.List) {
             return "a list";
         }
-        return v.getClass().getSimpleName().toLowerCase(java.util.Locale.ROOT) + " " + v;
+        String text = String.valueOf(v);
+        return v.getClass().getSimpleName().toLowerCase(java.util.Locale.ROOT) + " "
+                + (text.length() > 80 ? text.substring(0, 80) + "…" : text);
     }
 }

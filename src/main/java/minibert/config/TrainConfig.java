@@ -87,7 +87,12 @@ public record TrainConfig(Path model, String corpus, long seed, int batchSize, i
         if (warmup > steps) {
             throw src.error("warmup_steps", "is " + warmup + ", more than steps " + steps);
         }
-        Path modelFile = file.toAbsolutePath().getParent().resolve(model).normalize();
+        Path modelFile;
+        try {
+            modelFile = file.toAbsolutePath().getParent().resolve(model).normalize();
+        } catch (java.nio.file.InvalidPathException e) {
+            throw src.error("model", "is not a usable path: " + e.getReason());
+        }
         ModelConfig modelConfig;
         try {
             modelConfig = ModelConfig.load(modelFile);

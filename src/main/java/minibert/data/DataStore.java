@@ -73,12 +73,29 @@ public final class DataStore {
         return new DataStore(Manifest.load(manifestFile), project.resolve("data"), mirrorFromEnvironment());
     }
 
+    /** The mirror named by the property or the variable; one that is missing, or is a file, is an error. */
     static Path mirrorFromEnvironment() {
         String value = System.getProperty(MIRROR_PROPERTY);
+        String source = "-D" + MIRROR_PROPERTY;
         if (unset(value)) {
             value = System.getenv(MIRROR_ENV);
+            source = MIRROR_ENV;
         }
-        return unset(value) ? null : Path.of(value);
+        if (unset(value)) {
+            return null;
+        }
+        Path mirror;
+        try {
+            mirror = Path.of(value);
+        } catch (java.nio.file.InvalidPathException e) {
+            throw new DataException("the data mirror named by " + source + " is not a usable path: " + e.getMessage());
+        }
+        if (!Files.isDirectory(mirror)) {
+            throw new DataException("the data mirror " + mirror + " named by " + source + " "
+                    + (Files.exists(mirror) ? "is a file, not a folder" : "does not exist")
+                    + ": point it at a folder holding <dataset>/<file>, or unset it");
+        }
+        return mirror;
     }
 
     private static boolean unset(String v) {

@@ -1,8 +1,6 @@
 package minibert.data;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Iterator;
@@ -51,13 +49,14 @@ public final class ImdbReader {
      * @param clean applied to each review's raw text, e.g. {@link #clean} or {@link #paragraphs}
      */
     public static Stream<ImdbReview> stream(Path file, UnaryOperator<String> clean) {
-        BufferedReader in;
+        TextFiles.Lines in;
         try {
             in = TextFiles.open(file);
             String header = in.readLine();
             if (!HEADER.equals(header)) {
                 in.close();
-                throw TextFiles.error(file, 1, "expected the header 'label<TAB>id<TAB>rating<TAB>text', found '" + header + "'");
+                throw TextFiles.error(file, 1, "expected the header 'label<TAB>id<TAB>rating<TAB>text', found "
+                        + TextFiles.quote(header));
             }
         } catch (IOException e) {
             throw new DataException("cannot read " + file + ": " + e, e);
@@ -95,7 +94,7 @@ public final class ImdbReader {
                     try {
                         in.close();
                     } catch (IOException e) {
-                        throw new UncheckedIOException(e);
+                        throw new DataException("cannot close " + file + ": " + e, e);
                     }
                 });
     }
@@ -106,7 +105,7 @@ public final class ImdbReader {
             throw TextFiles.error(file, lineNo, "expected 4 tab-separated fields, found " + f.length);
         }
         if (!f[0].equals("pos") && !f[0].equals("neg") && !f[0].equals("unsup")) {
-            throw TextFiles.error(file, lineNo, "label must be pos, neg or unsup, found '" + f[0] + "'");
+            throw TextFiles.error(file, lineNo, "label must be pos, neg or unsup, found " + TextFiles.quote(f[0]));
         }
         long id;
         int rating;
@@ -114,7 +113,8 @@ public final class ImdbReader {
             id = Long.parseLong(f[1]);
             rating = Integer.parseInt(f[2]);
         } catch (NumberFormatException e) {
-            throw TextFiles.error(file, lineNo, "id and rating must be numbers, found '" + f[1] + "', '" + f[2] + "'");
+            throw TextFiles.error(file, lineNo, "id and rating must be numbers, found " + TextFiles.quote(f[1]) + ", "
+                    + TextFiles.quote(f[2]));
         }
         if (rating < 0 || rating > 10) {
             throw TextFiles.error(file, lineNo, "rating must be 0–10, found " + rating);
@@ -140,7 +140,7 @@ public final class ImdbReader {
     public static Map<String, Long> counts(Path file) {
         Map<String, Long> c = new LinkedHashMap<>();
         long rows = 0, tokens = 0;
-        try (BufferedReader in = TextFiles.open(file)) {
+        try (TextFiles.Lines in = TextFiles.open(file)) {
             in.readLine();
             for (String line = in.readLine(); line != null; line = in.readLine()) {
                 String[] f = line.split("\t", 4);
@@ -149,7 +149,7 @@ public final class ImdbReader {
                 tokens += f.length == 4 ? TextFiles.whitespaceTokens(f[3]) : 0;
             }
         } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            throw new DataException("cannot read " + file + ": " + e, e);
         }
         c.put("rows", rows);
         c.put("tokens", tokens);

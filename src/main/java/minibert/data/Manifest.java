@@ -74,18 +74,23 @@ public record Manifest(Path file, Map<String, Dataset> datasets) {
     private static final Set<String> ARCHIVE_KEYS = Set.of("sha256", "size", "url");
     private static final Set<String> DERIVE_KEYS = Set.of("archive", "format", "folders");
 
+    /** The largest manifest read. */
+    public static final long MAX_BYTES = minibert.io.InputFile.MIB;
+
     /** Reads and validates a manifest; errors name the file, the data set and the key. */
     public static Manifest load(Path file) {
         String text;
         try {
-            text = Files.readString(file);
-        } catch (IOException e) {
-            throw new DataException("data manifest " + file + " cannot be read: " + e.getMessage(), e);
+            text = minibert.io.InputFile.text(file, "a data manifest", MAX_BYTES, false);
+        } catch (minibert.io.InputException e) {
+            throw new DataException("data manifest " + e.getMessage(), e);
         }
         Object doc;
         try {
             doc = new Yaml(new SafeConstructor(new LoaderOptions())).load(text);
         } catch (YAMLException e) {
+            throw new DataException("data manifest " + file + " is not valid YAML: " + e.getMessage(), e);
+        } catch (RuntimeException e) {
             throw new DataException("data manifest " + file + " is not valid YAML: " + e.getMessage(), e);
         }
         Map<?, ?> root = map(file, "the document", doc);

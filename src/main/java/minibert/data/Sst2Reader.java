@@ -1,6 +1,5 @@
 package minibert.data;
 
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -24,7 +23,7 @@ public final class Sst2Reader {
     /** Reads every example; a malformed line is an error naming the file and line. */
     public static List<Sst2Example> read(Path file) {
         List<Sst2Example> out = new ArrayList<>();
-        try (BufferedReader in = TextFiles.open(file)) {
+        try (TextFiles.Lines in = TextFiles.open(file)) {
             String header = in.readLine();
             boolean labeled;
             if ("sentence\tlabel".equals(header)) {
@@ -32,7 +31,7 @@ public final class Sst2Reader {
             } else if ("index\tsentence".equals(header)) {
                 labeled = false;
             } else {
-                throw TextFiles.error(file, 1, "expected the header 'sentence<TAB>label' or 'index<TAB>sentence', found '" + header + "'");
+                throw TextFiles.error(file, 1, "expected the header 'sentence<TAB>label' or 'index<TAB>sentence', found " + TextFiles.quote(header));
             }
             long lineNo = 1;
             for (String line = in.readLine(); line != null; line = in.readLine()) {
@@ -44,7 +43,7 @@ public final class Sst2Reader {
                 if (labeled) {
                     String label = line.substring(tab + 1);
                     if (!label.equals("0") && !label.equals("1")) {
-                        throw TextFiles.error(file, lineNo, "label must be 0 or 1, found '" + label + "'");
+                        throw TextFiles.error(file, lineNo, "label must be 0 or 1, found " + TextFiles.quote(label));
                     }
                     String sentence = line.substring(0, tab).strip();
                     if (sentence.isEmpty()) {

@@ -40,6 +40,8 @@ public final class TarReader implements AutoCloseable {
     }
 
     private static final int BLOCK = 512;
+    /** The largest GNU long-name or pax header read (real ones are a few hundred bytes). */
+    private static final int MAX_META_BYTES = 1 << 20;
 
     private final InputStream in;
     private final String source;
@@ -82,15 +84,19 @@ public final class TarReader implements AutoCloseable {
             char type = (char) (header[156] & 0xff);
             long size = paxSize != null ? paxSize : number(124, 12);
             String name = longName != null ? longName : name();
+            if (size < 0) {
+                throw new DataException(source + ": tar header " + (entries + 1) + " ('" + name + "') gives the size "
+                        + size + ": the archive is corrupt");
+            }
             remaining = size;
             padding = (BLOCK - size % BLOCK) % BLOCK;
             switch (type) {
-                case 'L' -> longName = cString(content(), 0, (int) size, StandardCharsets.UTF_8);
+                case 'L' -> longName = cString(content(MAX_META_BYTES), 0, (int) size, StandardCharsets.UTF_8);
                 case 'x' -> {
-                    for (var record : pax(content()).entrySet()) {
+                    for (var record : pax(content(MAX_META_BYTES)).entrySet()) {
                         switch (record.getKey()) {
                             case "path" -> longName = record.getValue();
-                            case "size" -> paxSize = Long.parseLong(record.getValue());
+                            case "size" -> paxSize = paxNumber(record.getValue());
                             default -> { }  // times, owners, charset: not needed to read content
                         }
                     }
@@ -110,9 +116,18 @@ public final class TarReader implements AutoCloseable {
 
     /** The content of the current entry (whole; call at most once per entry). */
     public byte[] content() throws IOException {
-        if (remaining > Integer.MAX_VALUE - 16) {
+        return content(Integer.MAX_VALUE - 16);
+    }
+
+    /**
+     * The content of the current entry, refused (naming the archive and the entry) when it has more than
+     * {@code limit} bytes: a corrupt size field must not make the reader allocate gigabytes.
+     */
+    public byte[] content(long limit) throws IOException {
+        if (remaining > Math.min(limit, Integer.MAX_VALUE - 16)) {
             throw new DataException(source + ": tar entry " + (current == null ? "" : current.name())
-                    + " has " + remaining + " bytes, too many to hold in memory");
+                    + " has " + remaining + " bytes, more than the " + Math.min(limit, Integer.MAX_VALUE - 16)
+                    + " this reader holds in memory");
         }
         byte[] b = new byte[(int) remaining];
         int n = in.readNBytes(b, 0, b.length);
@@ -197,6 +212,15 @@ public final class TarReader implements AutoCloseable {
         }
     }
 
+    private long paxNumber(String text) {
+        try {
+            return Long.parseLong(text);
+        } catch (NumberFormatException e) {
+            throw new DataException(source + ": malformed pax size '" + (text.length() > 40 ? text.substring(0, 40) + "…" : text)
+                    + "' before entry " + (entries + 1));
+        }
+    }
+
     /** POSIX pax records: {@code "<length> <key>=<value>\n"}, repeated. */
     private java.util.Map<String, String> pax(byte[] b) {
         java.util.Map<String, String> records = new java.util.LinkedHashMap<>();
@@ -212,7 +236,7 @@ public final class TarReader implements AutoCloseable {
             } catch (NumberFormatException e) {
                 length = -1;
             }
-            if (length <= 0 || pos + length > b.length || b[pos + length - 1] != '\n') {
+            if (length <= 0 || pos + length > b.length || b[pos + length - 1] != '\n' || space + 1 > pos + length - 1) {
                 throw new DataException(source + ": malformed pax header before entry " + (entries + 1));
             }
             String record = new String(b, space + 1, pos + length - space - 2, StandardCharsets.UTF_8);

@@ -1,6 +1,5 @@
 package minibert.data;
 
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -19,7 +18,7 @@ public final class WikiTextReader {
 
     public static List<String> read(Path file) {
         List<String> lines = new ArrayList<>();
-        try (BufferedReader in = TextFiles.open(file)) {
+        try (TextFiles.Lines in = TextFiles.open(file)) {
             // readLine splits on CR, LF and CRLF alike
             for (String line = in.readLine(); line != null; line = in.readLine()) {
                 lines.add(line.isBlank() ? "" : line);

@@ -5,7 +5,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * BERT's basic tokenization, uncased, rule for rule as in google-research/bert {@code tokenization.py}:
+ * BERT's basic tokenization, rule for rule as in google-research/bert {@code tokenization.py} (uncased unless
+ * {@link Options} say otherwise):
  * clean the text, put spaces around CJK ideographs, split on white space, lower-case and strip accents,
  * then split every punctuation character into a token of its own.
  *
@@ -18,13 +19,32 @@ public final class BasicTokenizer {
     private BasicTokenizer() {
     }
 
-    /** The whole pipeline: {@code "Don't!"} → {@code [don, ', t, !]}. Never throws; empty text gives no tokens. */
-    // tag::tokenize[]
+    /**
+     * The switches of Hugging Face's {@code BertTokenizer} that change the basic tokenizer, as a checkpoint's
+     * {@code tokenizer_config.json} sets them.
+     *
+     * @param lowerCase    {@code do_lower_case}: lower-case every word
+     * @param stripAccents {@code strip_accents}: drop combining marks after NFD (by default, when lower-casing)
+     * @param spaceCjk     {@code tokenize_chinese_chars}: make each CJK ideograph a word of its own
+     */
+    public record Options(boolean lowerCase, boolean stripAccents, boolean spaceCjk) {
+        /** BERT's uncased model, the one this project trains. */
+        public static final Options UNCASED = new Options(true, true, true);
+    }
+
+    /** The uncased pipeline: {@code "Don't!"} → {@code [don, ', t, !]}. Never throws; empty text gives no tokens. */
     public static List<String> tokenize(String text) {
-        String cleaned = spaceCjk(clean(text));
+        return tokenize(text, Options.UNCASED);
+    }
+
+    /** The whole pipeline, with the switches of {@code options}. */
+    // tag::tokenize[]
+    public static List<String> tokenize(String text, Options options) {
+        String cleaned = options.spaceCjk() ? spaceCjk(clean(text)) : clean(text);
         List<String> out = new ArrayList<>();
         for (String word : splitWhitespace(cleaned)) {
-            splitPunctuation(stripAccents(lowerCase(word)), out);
+            String w = options.lowerCase() ? lowerCase(word) : word;
+            splitPunctuation(options.stripAccents() ? stripAccents(w) : w, out);
         }
         return out;
     }
@@ -40,7 +60,7 @@ public final class BasicTokenizer {
         for (int i = 0; i < text.length(); ) {
             int cp = text.codePointAt(i);
             i += Character.charCount(cp);
-            if (cp == 0 || cp == 0xFFFD || Character.getType(cp) == Character.SURROGATE || isControl(cp)) {
+            if (isDropped(cp)) {
                 continue;
             }
             if (isWhitespace(cp)) {
@@ -51,7 +71,23 @@ public final class BasicTokenizer {
         }
         return b.toString();
     }
+
+    /** What {@link #clean} drops: U+0000, U+FFFD (an invalid byte, decoded), lone surrogates, control characters. */
+    public static boolean isDropped(int cp) {
+        return cp == 0 || cp == 0xFFFD || Character.getType(cp) == Character.SURROGATE || isControl(cp);
+    }
     // end::clean[]
+
+    /** The number of characters (code points) {@link #clean} drops from {@code text}. */
+    public static int countDropped(String text) {
+        int n = 0;
+        for (int i = 0; i < text.length(); ) {
+            int cp = text.codePointAt(i);
+            i += Character.charCount(cp);
+            n += isDropped(cp) ? 1 : 0;
+        }
+        return n;
+    }
 
     /** Tab, newline, carriage return and space count as white space, as does every Zs character. */
     public static boolean isWhitespace(int cp) {

@@ -23,7 +23,7 @@ public final class EncodingBenchmark {
         double[] rates = new double[passes];
         long sink = 0;
         for (int p = -warmups; p < passes; p++) {
-            WordPiece fresh = new WordPiece(wp.vocabulary());
+            WordPiece fresh = new WordPiece(wp.vocabulary(), wp.options());
             long t0 = System.nanoTime();
             for (String t : texts) {
                 sink += fresh.encode(t).length;

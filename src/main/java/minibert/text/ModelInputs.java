@@ -33,6 +33,34 @@ public record ModelInputs(int[] inputIds, int[] tokenTypeIds, int[] attentionMas
     }
 
     /**
+     * What fitting one text into {@code length} positions (with [CLS] and [SEP]) drops from its end.
+     *
+     * @param pieces       the text's pieces
+     * @param kept         how many of them fit
+     * @param masks        [MASK] pieces in the whole text
+     * @param droppedMasks [MASK] pieces among those dropped
+     */
+    public record Truncation(int pieces, int kept, int masks, int droppedMasks) {
+        public int dropped() {
+            return pieces - kept;
+        }
+    }
+
+    /** How {@link #of(WordPiece, String, int)} truncates {@code text}. */
+    public static Truncation truncation(WordPiece wp, String text, int length) {
+        int[] ids = wp.encode(text);
+        int kept = Math.max(0, Math.min(ids.length, length - 2));
+        int masks = 0, droppedMasks = 0;
+        for (int i = 0; i < ids.length; i++) {
+            if (ids[i] == wp.vocabulary().maskId()) {
+                masks++;
+                droppedMasks += i >= kept ? 1 : 0;
+            }
+        }
+        return new Truncation(ids.length, kept, masks, droppedMasks);
+    }
+
+    /**
      * A text pair; when too long, pieces are dropped from the end of the longer segment first (BERT's
      * {@code _truncate_seq_pair}).
      */
@@ -68,7 +96,8 @@ public record ModelInputs(int[] inputIds, int[] tokenTypeIds, int[] attentionMas
             types[t] = 1;
             ids[t++] = v.sepId();
         }
-        Arrays.fill(mask, 0, t, 1);               // positions t.. stay [PAD] (id 0) with mask 0
+        Arrays.fill(ids, t, length, v.padId());   // positions t.. are [PAD] with mask 0
+        Arrays.fill(mask, 0, t, 1);
         return new ModelInputs(ids, types, mask, new int[0]);
     }
     // end::pair[]
@@ -86,7 +115,7 @@ public record ModelInputs(int[] inputIds, int[] tokenTypeIds, int[] attentionMas
         ids[t++] = v.clsId();
         for (int w = 0; w < words.size(); w++) {
             List<Integer> pieces = new ArrayList<>();
-            for (String basic : BasicTokenizer.tokenize(words.get(w))) {
+            for (String basic : wp.basicTokens(words.get(w))) {
                 for (int id : wp.encodeWord(basic)) {
                     pieces.add(id);
                 }
@@ -103,6 +132,7 @@ public record ModelInputs(int[] inputIds, int[] tokenTypeIds, int[] attentionMas
             }
         }
         ids[t++] = v.sepId();
+        Arrays.fill(ids, t, length, v.padId());
         Arrays.fill(mask, 0, t, 1);
         return new ModelInputs(ids, types, mask, starts);
     }

@@ -1,7 +1,9 @@
 package minibert.text;
 
+import minibert.io.InputException;
+import minibert.io.InputFile;
+
 import java.io.IOException;
-import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,7 +15,8 @@ import java.util.Map;
 
 /**
  * A WordPiece vocabulary: pieces and their ids. Word-initial pieces are plain ({@code un}), continuation
- * pieces carry the prefix {@code ##} ({@code ##aff}). The five special tokens come first.
+ * pieces carry the prefix {@code ##} ({@code ##aff}). The five special tokens come first in the vocabularies
+ * this project trains; a Hugging Face vocabulary may hold them anywhere.
  *
  * <p>On disk it is Hugging Face's {@code vocab.txt} (one token per line, id = line number, UTF-8) plus
  * {@code tokenizer_config.json}, so {@code BertTokenizer.from_pretrained(dir)} reads it.
@@ -30,27 +33,37 @@ public final class Vocabulary {
     /** The prefix of continuation pieces. */
     public static final String CONTINUATION = "##";
 
+    /** The largest {@code vocab.txt} read: 30,522 BERT pieces take 232 KB, so this leaves room for any real one. */
+    public static final long MAX_BYTES = 16 * InputFile.MIB;
+
     private final List<String> tokens;
     private final Map<String, Integer> ids;
     private final int longestPiece;
+    private final int[] specialIds;
 
-    /** A vocabulary from tokens in id order; the specials must come first, and no token may repeat. */
+    /**
+     * A vocabulary from tokens in id order. Each special token must appear once; the project's own vocabularies
+     * put them first (ids 0–4), Hugging Face's {@code bert-base-uncased} has {@code [PAD]} at 0 and the others at
+     * 100–103, after the {@code [unusedN]} slots. No token may repeat.
+     */
     public Vocabulary(List<String> tokens) {
         this.tokens = List.copyOf(tokens);
         this.ids = new HashMap<>(tokens.size() * 2);
         int longest = 0;
         for (int i = 0; i < tokens.size(); i++) {
             String t = tokens.get(i);
-            if (i < SPECIALS.size() && !SPECIALS.get(i).equals(t)) {
-                throw new IllegalArgumentException("token " + i + " must be " + SPECIALS.get(i) + ", found '" + t + "'");
-            }
             if (ids.put(t, i) != null) {
                 throw new IllegalArgumentException("token '" + t + "' appears twice");
             }
             longest = Math.max(longest, t.startsWith(CONTINUATION) ? t.length() - 2 : t.length());
         }
-        if (tokens.size() < SPECIALS.size()) {
-            throw new IllegalArgumentException("a vocabulary needs at least the " + SPECIALS.size() + " special tokens");
+        this.specialIds = new int[SPECIALS.size()];
+        for (int i = 0; i < SPECIALS.size(); i++) {
+            Integer id = ids.get(SPECIALS.get(i));
+            if (id == null) {
+                throw new IllegalArgumentException("the vocabulary has no " + SPECIALS.get(i) + " (it needs all of " + SPECIALS + ")");
+            }
+            specialIds[i] = id;
         }
         this.longestPiece = longest;
     }
@@ -70,23 +83,33 @@ public final class Vocabulary {
     }
 
     public int padId() {
-        return 0;
+        return specialIds[0];
     }
 
     public int unkId() {
-        return 1;
+        return specialIds[1];
     }
 
     public int clsId() {
-        return 2;
+        return specialIds[2];
     }
 
     public int sepId() {
-        return 3;
+        return specialIds[3];
     }
 
     public int maskId() {
-        return 4;
+        return specialIds[4];
+    }
+
+    /** Whether {@code id} is one of the five special tokens. */
+    public boolean isSpecial(int id) {
+        for (int s : specialIds) {
+            if (s == id) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Length in characters of the longest piece (without {@code ##}): the encoder never tries longer. */
@@ -99,21 +122,16 @@ public final class Vocabulary {
     }
 
     /**
-     * Reads {@code vocab.txt}. Errors name the file and the line: an empty or blank line, white space inside
-     * a token, a repeated token, missing special tokens, or bytes that are not UTF-8.
+     * Reads {@code vocab.txt} (at most {@value #MAX_BYTES} bytes of UTF-8; a byte-order mark at the start is
+     * dropped). Errors name the file and the line: a missing file or folder, an empty or blank line, white
+     * space inside a token, a repeated token, a missing special token, or bytes that are not UTF-8.
      */
     public static Vocabulary load(Path vocabTxt) {
-        byte[] bytes;
-        try {
-            bytes = Files.readAllBytes(vocabTxt);
-        } catch (IOException e) {
-            throw new TokenizerException("cannot read vocabulary " + vocabTxt + ": " + e.getMessage(), e);
-        }
         String text;
         try {
-            text = StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(bytes)).toString();
-        } catch (CharacterCodingException e) {
-            throw new TokenizerException(vocabTxt + ": not valid UTF-8");
+            text = InputFile.text(vocabTxt, "a vocab.txt", MAX_BYTES, true);
+        } catch (InputException e) {
+            throw new TokenizerException("vocabulary " + e.getMessage());
         }
         if (text.isEmpty()) {
             throw new TokenizerException(vocabTxt + ": the vocabulary is empty");
@@ -129,23 +147,32 @@ public final class Vocabulary {
                 throw new TokenizerException(vocabTxt + ":" + line + ": empty line (a token per line, none blank)");
             }
             for (int k = 0; k < t.length(); k++) {
-                if (Character.isWhitespace(t.charAt(k))) {
-                    throw new TokenizerException(vocabTxt + ":" + line + ": token '" + t + "' contains white space");
+                char c = t.charAt(k);
+                if (Character.isWhitespace(c)) {
+                    throw new TokenizerException(vocabTxt + ":" + line + ": token '" + shorten(t) + "' contains white space");
+                }
+                if (Character.getType(c) == Character.CONTROL) {     // BERT's cleaning removes these: no text yields them
+                    throw new TokenizerException(vocabTxt + ":" + line + ": token contains the control character "
+                            + String.format(java.util.Locale.ROOT, "U+%04X", (int) c) + " (binary data?)");
                 }
             }
             Integer before = seen.put(t, line);
             if (before != null) {
-                throw new TokenizerException(vocabTxt + ":" + line + ": token '" + t + "' repeats line " + before);
+                throw new TokenizerException(vocabTxt + ":" + line + ": token '" + shorten(t) + "' repeats line " + before);
             }
             tokens.add(t);
         }
-        for (int i = 0; i < SPECIALS.size(); i++) {
-            if (i >= tokens.size() || !tokens.get(i).equals(SPECIALS.get(i))) {
-                throw new TokenizerException(vocabTxt + ":" + (i + 1) + ": expected " + SPECIALS.get(i)
-                        + " (the special tokens come first, in the order " + SPECIALS + ")");
+        for (String special : SPECIALS) {
+            if (!seen.containsKey(special)) {
+                throw new TokenizerException(vocabTxt + ": no line holds " + special + " (a BERT vocabulary needs all of "
+                        + SPECIALS + ")");
             }
         }
         return new Vocabulary(tokens);
+    }
+
+    private static String shorten(String t) {
+        return t.length() > 60 ? t.substring(0, 60) + "…" : t;
     }
 
     /**

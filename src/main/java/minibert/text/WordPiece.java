@@ -22,14 +22,32 @@ public final class WordPiece {
     private static final int CACHE_LIMIT = 1 << 18;
 
     private final Vocabulary vocab;
+    private final BasicTokenizer.Options options;
     private final ConcurrentHashMap<String, int[]> cache = new ConcurrentHashMap<>();
 
+    /** An uncased tokenizer over {@code vocab}, as this project trains it. */
     public WordPiece(Vocabulary vocab) {
+        this(vocab, BasicTokenizer.Options.UNCASED);
+    }
+
+    /** A tokenizer over {@code vocab} whose basic tokenizer uses {@code options} (a checkpoint's casing). */
+    public WordPiece(Vocabulary vocab, BasicTokenizer.Options options) {
         this.vocab = vocab;
+        this.options = options;
     }
 
     public Vocabulary vocabulary() {
         return vocab;
+    }
+
+    /** The basic tokenizer's switches. */
+    public BasicTokenizer.Options options() {
+        return options;
+    }
+
+    /** The basic tokens of {@code text}, with this tokenizer's switches. */
+    public List<String> basicTokens(String text) {
+        return BasicTokenizer.tokenize(text, options);
     }
 
     private static final java.util.regex.Pattern SPECIAL = java.util.regex.Pattern.compile("\\[(PAD|UNK|CLS|SEP|MASK)]");
@@ -59,7 +77,7 @@ public final class WordPiece {
     }
 
     private int[] encodePlain(String text) {
-        List<String> words = BasicTokenizer.tokenize(text);
+        List<String> words = BasicTokenizer.tokenize(text, options);
         int[] out = new int[Math.max(8, words.size() * 2)];
         int n = 0;
         for (String w : words) {
@@ -138,7 +156,7 @@ public final class WordPiece {
         StringBuilder b = new StringBuilder();
         for (int id : ids) {
             String t = vocab.token(id);
-            if (id < Vocabulary.SPECIALS.size() && id != vocab.unkId()) {
+            if (vocab.isSpecial(id) && id != vocab.unkId()) {
                 continue;
             }
             if (t.startsWith(Vocabulary.CONTINUATION) && !b.isEmpty()) {

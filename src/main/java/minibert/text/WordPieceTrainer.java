@@ -54,6 +54,14 @@ public final class WordPieceTrainer {
     private final Criterion criterion;
 
     /**
+     * The most symbols an alphabet of {@code alphabetLimit} characters can give: each character word-initial and
+     * as a {@code ##} continuation. A vocabulary size below this plus the specials may not fit the alphabet.
+     */
+    public static long maxAlphabetSymbols(int alphabetLimit) {
+        return 2L * alphabetLimit;
+    }
+
+    /**
      * @param vocabSize     the vocabulary size to reach, special tokens included
      * @param alphabetLimit the most frequent characters kept as the alphabet (Hugging Face's default is
      *                      1000); words with other characters are left out of training and encode as [UNK]
@@ -66,6 +74,9 @@ public final class WordPieceTrainer {
     public WordPieceTrainer(int vocabSize, int alphabetLimit, Criterion criterion) {
         if (vocabSize <= Vocabulary.SPECIALS.size()) {
             throw new IllegalArgumentException("vocabulary size " + vocabSize + " leaves no room beyond the special tokens");
+        }
+        if (alphabetLimit < 1) {
+            throw new IllegalArgumentException("the alphabet must keep at least 1 character, found " + alphabetLimit);
         }
         this.vocabSize = vocabSize;
         this.alphabetLimit = alphabetLimit;
@@ -122,6 +133,11 @@ public final class WordPieceTrainer {
             freqList.add(e.getValue());
         }
         int alphabetSymbols = symbols.size() - Vocabulary.SPECIALS.size();
+        if (symbols.size() > vocabSize) {
+            throw new IllegalArgumentException("the alphabet alone gives " + alphabetSymbols + " symbols, which with the "
+                    + Vocabulary.SPECIALS.size() + " special tokens is more than the vocabulary size " + vocabSize
+                    + "; keep fewer characters");
+        }
         Pairs pairs = new Pairs(seqList.toArray(new int[0][]), freqList.stream().mapToLong(Long::longValue).toArray(), symbols,
                 criterion == Criterion.RATIO);
         List<Merge> merges = new ArrayList<>();

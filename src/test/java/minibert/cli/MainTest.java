@@ -77,7 +77,7 @@ class MainTest {
         assertEquals("un ##aff ##able !\n[5, 6, 7, 8]\n", r.out().replace("\r", ""));
         Run missing = run("tokenize", "--vocab", dir.resolve("nope").toString(), "x");
         assertEquals(2, missing.code());
-        assertTrue(missing.err().contains("cannot read vocabulary"), missing.err());
+        assertTrue(missing.err().contains("tokenizer " + dir.resolve("nope") + " does not exist"), missing.err());
     }
 
     @Test

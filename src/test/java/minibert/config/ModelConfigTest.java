@@ -123,9 +123,23 @@ class ModelConfigTest {
         Path list = write("- 1\n- 2\n");
         assertTrue(assertThrows(ConfigException.class, () -> ModelConfig.load(list)).getMessage().contains("must be a mapping"));
         Path missing = dir.resolve("nope.yaml");
-        assertTrue(assertThrows(ConfigException.class, () -> ModelConfig.load(missing)).getMessage().endsWith("file not found"));
+        assertTrue(assertThrows(ConfigException.class, () -> ModelConfig.load(missing)).getMessage().endsWith("does not exist"));
         Path broken = write("hidden_size: [1, 2\n");
         assertTrue(assertThrows(ConfigException.class, () -> ModelConfig.load(broken)).getMessage().contains("not valid YAML"));
+    }
+
+    @Test
+    void hugeAndFractionalSizesAreRefusedAsSuch() throws IOException {
+        for (var c : java.util.Map.of(
+                "vocab_size: 99999999999999999999", "must be between 1 and 16777216, found 99999999999999999999",
+                "vocab_size: 4294967296", "must be between 1 and 16777216, found 4294967296",
+                "vocab_size: 1e12", "must be a whole number between 1 and 16777216, found 1.0E12",
+                "vocab_size: 8192.0", "must be a whole number written without a decimal point or exponent, found 8192.0",
+                "vocab_size: 8192.5", "must be a whole number, found double 8192.5").entrySet()) {
+            Path f = write(VALID.replace("vocab_size: 29", c.getKey()));
+            ConfigException e = assertThrows(ConfigException.class, () -> ModelConfig.load(f));
+            assertEquals(f + ": key 'vocab_size': " + c.getValue(), e.getMessage());
+        }
     }
 
     @Test

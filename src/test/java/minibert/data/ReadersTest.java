@@ -157,6 +157,69 @@ class ReadersTest {
         assertTrue(assertThrows(DataException.class, () -> BrownReader.read(tgz)).getMessage().contains("end-of-archive"));
     }
 
+    @Test
+    void gzipThatIsTruncatedOrNotGzipAndAnEndlessLineAreNamedWithTheFile() throws IOException {
+        byte[] gz = java.nio.file.Files.readAllBytes(write("whole.tsv.gz", "label\tid\trating\ttext\npos\t1\t9\tfine\n"));
+        Path cut = dir.resolve("cut.tsv.gz");
+        Files.write(cut, java.util.Arrays.copyOf(gz, gz.length - 12));
+        String m = assertThrows(DataException.class, () -> ImdbReader.read(cut)).getMessage();
+        assertTrue(m.matches(java.util.regex.Pattern.quote(cut.toString()) + ":\\d+: ends early: the gzip stream is truncated"), m);
+        Path plain = write("plain.tsv.gz", "label\tid\trating\ttext\n");
+        Path notGzip = dir.resolve("not.tsv.gz");
+        Files.writeString(notGzip, "label\tid\trating\ttext\n");
+        assertTrue(assertThrows(DataException.class, () -> ImdbReader.read(notGzip)).getMessage()
+                .startsWith(notGzip + " is not valid gzip (Not in GZIP format)"));
+        Path empty = Files.write(dir.resolve("empty.tsv.gz"), new byte[0]);
+        assertEquals(empty + " is empty: not even a gzip header",
+                assertThrows(DataException.class, () -> ImdbReader.read(empty)).getMessage());
+        Path endless = write("endless.raw", "x".repeat(TextFiles.MAX_LINE_CHARS + 1));
+        assertTrue(assertThrows(DataException.class, () -> WikiTextReader.read(endless)).getMessage()
+                .startsWith(endless + ":1: a line of more than 1048576 characters"));
+        assertEquals(List.of(), ImdbReader.read(plain));
+    }
+
+    @Test
+    void aByteOrderMarkBeforeTheHeaderIsDroppedAndAMissingFileIsNamed() throws IOException {
+        Path f = write("dev.tsv", "\uFEFFsentence\tlabel\ngood . \t1\n");
+        assertEquals(1, Sst2Reader.read(f).size());
+        Path missing = dir.resolve("nope/dev.tsv");
+        assertEquals("data file " + missing + " does not exist (there is no folder " + dir.resolve("nope") + ")",
+                assertThrows(DataException.class, () -> Sst2Reader.read(missing)).getMessage());
+        Path empty = write("empty.tsv", "");
+        assertTrue(assertThrows(DataException.class, () -> Sst2Reader.read(empty)).getMessage()
+                .endsWith("found nothing (the file ends)"));
+    }
+
+    @Test
+    void brownRefusesAHugeSizeFieldAndInvalidUtf8ByMember() throws IOException {
+        for (long size : new long[] {20L << 20, 8L << 30}) {
+            ByteArrayOutputStream tar = new ByteArrayOutputStream();
+            tar.writeBytes(TarWriter.header("package/ca01", '0', size, true));
+            tar.writeBytes(new byte[4096]);
+            Path tgz = dir.resolve("huge-" + size + ".tgz");
+            try (OutputStream out = new GZIPOutputStream(Files.newOutputStream(tgz))) {
+                out.write(tar.toByteArray());
+            }
+            assertEquals(tgz + (size < 1L << 30
+                            ? ": tar entry package/ca01 has 20971520 bytes, more than the 16777216 this reader holds in memory"
+                            : ": the tar entries declare more than 1073741824 bytes in all, the limit for the Brown corpus "
+                            + "('package/ca01' declares 8589934592)"),
+                    assertThrows(DataException.class, () -> BrownReader.read(tgz)).getMessage());
+        }
+        ByteArrayOutputStream latin = new ByteArrayOutputStream();
+        tarEntry(latin, "package/ca02", "\tA/at\n");
+        byte[] l = latin.toByteArray();
+        l[513] = (byte) 0xE9;
+        latin.reset();
+        latin.writeBytes(l);
+        latin.write(new byte[1024]);
+        Path bad = dir.resolve("latin.tgz");
+        try (OutputStream out = new GZIPOutputStream(Files.newOutputStream(bad))) {
+            out.write(latin.toByteArray());
+        }
+        assertEquals(bad + ": ca02 is not UTF-8 text", assertThrows(DataException.class, () -> BrownReader.read(bad)).getMessage());
+    }
+
     private static void tarEntry(ByteArrayOutputStream tar, String name, String content) {
         byte[] body = content.getBytes(StandardCharsets.UTF_8);
         tar.writeBytes(TarWriter.header(name, '0', body.length, true));

@@ -170,13 +170,37 @@ class WordPieceTest {
         assertLoadFails(dir, head + "a\na\n", ":7: token 'a' repeats line 6");
         assertLoadFails(dir, head + "a\n\nb\n", ":7: empty line");
         assertLoadFails(dir, head + "a b\n", ":6: token 'a b' contains white space");
-        assertLoadFails(dir, "[UNK]\n[PAD]\n", ":1: expected [PAD]");
+        assertLoadFails(dir, "[UNK]\n[PAD]\n", "no line holds [CLS]");
         assertLoadFails(dir, "", "the vocabulary is empty");
         Path bad = dir.resolve("utf8.txt");
         Files.write(bad, new byte[] {(byte) 0xC3, (byte) 0x28, '\n'});
-        assertTrue(assertThrows(TokenizerException.class, () -> Vocabulary.load(bad)).getMessage().contains("not valid UTF-8"));
+        assertTrue(assertThrows(TokenizerException.class, () -> Vocabulary.load(bad)).getMessage()
+                .contains(bad + " is not UTF-8 text: the byte 0xC3 at offset 0 (line 1)"));
         Path missing = dir.resolve("absent.txt");
-        assertTrue(assertThrows(TokenizerException.class, () -> Vocabulary.load(missing)).getMessage().contains("cannot read vocabulary " + missing));
+        assertEquals("vocabulary " + missing + " does not exist",
+                assertThrows(TokenizerException.class, () -> Vocabulary.load(missing)).getMessage());
+    }
+
+    @Test
+    void specialTokensMayStandAnywhereAsInHuggingFacesVocabularies(@TempDir Path dir) throws IOException {
+        Path f = dir.resolve("vocab.txt");
+        Files.writeString(f, "[PAD]\n[unused0]\nun\n[UNK]\n[CLS]\n[SEP]\n[MASK]\n##aff\n##able\n");
+        Vocabulary v = Vocabulary.load(f);
+        assertArrayEquals(new int[] {0, 3, 4, 5, 6}, new int[] {v.padId(), v.unkId(), v.clsId(), v.sepId(), v.maskId()});
+        assertTrue(v.isSpecial(6) && !v.isSpecial(1));
+        WordPiece wp = new WordPiece(v);
+        assertArrayEquals(new int[] {2, 7, 8, 3}, wp.encode("unaffable xyz"));
+        assertEquals("unaffable [UNK]", wp.decode(new int[] {4, 2, 7, 8, 3, 5, 0}));
+        assertLoadFails(dir, "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nbad\u0001token\n", ":6: token contains the control character U+0001");
+    }
+
+    @Test
+    void theTrainerRefusesAnAlphabetLargerThanTheVocabulary() {
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> new WordPieceTrainer(61, 0)).getMessage()
+                .contains("at least 1 character, found 0"));
+        Map<String, Long> counts = Map.of("abcdefgh", 3L, "ijklmnop", 2L);
+        String m = assertThrows(IllegalArgumentException.class, () -> new WordPieceTrainer(20, 1000).train(counts)).getMessage();
+        assertTrue(m.contains("the alphabet alone gives 16 symbols") && m.contains("more than the vocabulary size 20"), m);
     }
 
     private static void assertLoadFails(Path dir, String content, String expected) throws IOException {

@@ -96,10 +96,10 @@ class CheckpointTest {
                 .contains("missing tensor cls.predictions.bias [29]"));
 
         Map<String, Tensor> extra = new LinkedHashMap<>(tensors);
-        extra.put("bert.pooler.dense.bias", new Tensor(new long[] {12}, new double[12]));
+        extra.put("bert.encoder.layer.9.output.dense.bias", new Tensor(new long[] {12}, new double[12]));
         Safetensors.write(st, extra, Safetensors.DType.F32, Map.of());
         assertTrue(assertThrows(CheckpointException.class, () -> Checkpoint.load(dir.resolve("c"))).getMessage()
-                .contains("unexpected tensors [bert.pooler.dense.bias]"));
+                .contains("unexpected tensors [bert.encoder.layer.9.output.dense.bias]"));
 
         Map<String, Tensor> misshapen = new LinkedHashMap<>(tensors);
         misshapen.put("bert.embeddings.LayerNorm.weight", new Tensor(new long[] {1, 12}, new double[12]));
@@ -127,7 +127,8 @@ class CheckpointTest {
         String ok = "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}";
         assertCorrupt(raw(ok, 8, 1L << 40), "declares a header of");
         assertCorrupt(raw("{\"a\":", 8, -1), "not valid JSON");
-        assertCorrupt(raw(ok.replace("F32", "BF16"), 8, -1), "dtype 'BF16'");
+        assertCorrupt(raw(ok.replace("F32", "Q7"), 8, -1), "has dtype the text \"Q7\", which safetensors does not define");
+        assertCorrupt(raw(ok.replace("F32", "BF16"), 8, -1), "dtype BF16 needs 4 bytes, its offsets give 8");
         assertCorrupt(raw(ok.replace("[0,8]", "[0,16]"), 8, -1), "outside the 8 bytes of data");
         assertCorrupt(raw(ok.replace("[2]", "[3]"), 8, -1), "needs 12 bytes, its offsets give 8");
         assertCorrupt(raw(ok, 12, -1), "cover 8 bytes of data, but the file holds 12");
