@@ -66,6 +66,8 @@ public final class KernelResults implements ResultProducer {
                 .attribute("peak-all", fmt("%.0f", peakAll))
                 .attribute("peak-all-scaling", fmt("%.2f", peakAll / peak))
                 .attribute("mr", Integer.toString(Gemm.MR))
+                .attribute("accumulators", Integer.toString(2 * Gemm.MR))
+                .attribute("loads", Integer.toString(2 + Gemm.MR))
                 .attribute("nr", Integer.toString(Gemm.NR))
                 .attribute("kc", Integer.toString(Gemm.KC))
                 .attribute("nc", Integer.toString(Gemm.NC))

@@ -96,6 +96,33 @@ final class MergeArithmetic {
         return new long[] {adjacent, merged};
     }
 
+    /**
+     * The pairs of identical symbols before any merge, in one pass: for each symbol s with s s somewhere,
+     * {adjacent, merged} as {@link #pairCount} counts them.
+     */
+    static Map<String, long[]> identicalPairs(Map<String, Long> words, Set<Integer> alphabet) {
+        Map<String, long[]> out = new HashMap<>();
+        for (var e : words.entrySet()) {
+            if (!covered(e.getKey(), alphabet)) {
+                continue;
+            }
+            List<String> s = symbols(e.getKey());
+            for (int i = 0; i + 1 < s.size(); i++) {
+                if (s.get(i).equals(s.get(i + 1))) {
+                    long[] c = out.computeIfAbsent(s.get(i), x -> new long[2]);
+                    c[0] += e.getValue();
+                }
+            }
+            for (int i = 0; i + 1 < s.size(); i++) {
+                if (s.get(i).equals(s.get(i + 1))) {
+                    out.get(s.get(i))[1] += e.getValue();
+                    i++;
+                }
+            }
+        }
+        return out;
+    }
+
     /** f(x) = x ln x, with f(0) = 0. */
     static double f(double x) {
         return x == 0 ? 0 : x * Math.log(x);

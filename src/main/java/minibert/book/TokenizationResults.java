@@ -227,6 +227,7 @@ public final class TokenizationResults implements ResultProducer {
      */
     private static void mergeExercises(Results results, String config, Map<String, Long> counts, Set<Integer> alphabet,
                                        WordPieceTrainer.Merge first) {
+        Publication firstMerge = results.publish("exercises/tokenization-first-merge").config(config);  // its clock starts here
         MergeArithmetic.Initial initial = MergeArithmetic.initial(counts, alphabet);
         double ca = initial.count(first.left()), cb = initial.count(first.right()), n = initial.total();
         long[] k = MergeArithmetic.pairCount(counts, alphabet, first.left(), first.right());
@@ -235,8 +236,7 @@ public final class TokenizationResults implements ResultProducer {
             throw new IllegalStateException("the first merge " + first + " does not match the recomputed counts: k = " + k[0]
                     + ", first-order gain " + approx);
         }
-        results.publish("exercises/tokenization-first-merge").config(config)
-                .attribute("a", first.left()).attribute("b", first.right())
+        firstMerge.attribute("a", first.left()).attribute("b", first.right())
                 .attribute("ca", fmt("%,.0f", ca)).attribute("cb", fmt("%,.0f", cb))
                 .attribute("k", fmt("%,d", k[0])).attribute("n", fmt("%,.0f", n))
                 .attribute("sentence", fmt("Here k is %.0f%% of c_a and %.0f%% of c_b, %s, and the first-order value %s the exact "
@@ -249,27 +249,20 @@ public final class TokenizationResults implements ResultProducer {
                                 fmt("%,.0f", exact), fmt("%.4f", exact / approx))));
 
         // the identical pair seen most often before any merge
+        Publication identical = results.publish("exercises/tokenization-identical").config(config);
         String best = null;
-        long bestAdjacent = 0;
         long[] bestCounts = null;
-        for (int cp : alphabet) {
-            String sym = Vocabulary.CONTINUATION + new String(Character.toChars(cp));
-            if (initial.count(sym) == 0) {
-                continue;
-            }
-            long[] c = MergeArithmetic.pairCount(counts, alphabet, sym, sym);
-            if (c[0] > bestAdjacent) {
-                best = sym;
-                bestAdjacent = c[0];
-                bestCounts = c;
+        for (var e : MergeArithmetic.identicalPairs(counts, alphabet).entrySet()) {
+            if (bestCounts == null || e.getValue()[0] > bestCounts[0] || (e.getValue()[0] == bestCounts[0] && e.getKey().compareTo(best) < 0)) {
+                best = e.getKey();
+                bestCounts = e.getValue();
             }
         }
         if (best == null) {
             throw new IllegalStateException("no pair of identical symbols in the corpus");
         }
         double c = initial.count(best);
-        results.publish("exercises/tokenization-identical").config(config)
-                .table("The pair " + best + " " + best + " before any merge: the trainer's score against the exact gain",
+        identical.table("The pair " + best + " " + best + " before any merge: the trainer's score against the exact gain",
                         List.of("c_a", "pairs counted (overlapping)", "merges made (left to right)", "N",
                                 "trainer's score", "exact gain of the merges made"),
                         List.of(List.of(fmt("%,.0f", c), fmt("%,d", bestCounts[0]), fmt("%,d", bestCounts[1]), fmt("%,.0f", n),
@@ -279,6 +272,7 @@ public final class TokenizationResults implements ResultProducer {
 
     /** Exercise: an alphabet of the 100 most frequent characters, and the words of WikiText it cannot spell. */
     private static void alphabetExercise(Results results, Map<String, Long> counts, List<String> wiki, DataStore store) throws Exception {
+        Publication p = results.publish("exercises/tokenization-alphabet");
         Map<Integer, Long> chars = new java.util.HashMap<>();
         counts.forEach((w, c) -> w.codePoints().forEach(cp -> chars.merge(cp, c, Long::sum)));
         List<Integer> order = new ArrayList<>(chars.keySet());
@@ -296,8 +290,7 @@ public final class TokenizationResults implements ResultProducer {
             rows.add(List.of(fmt("%,d", size), fmt("%,d", Math.min(size, order.size())), fmt("%,d", outside),
                     fmt("%.3f%%", 100.0 * outside / words)));
         }
-        results.publish("exercises/tokenization-alphabet")
-                .data("wikitext2_raw/wiki.valid.raw.gz", store.sha256("wikitext2_raw", "wiki.valid.raw.gz"))
+        p.data("wikitext2_raw/wiki.valid.raw.gz", store.sha256("wikitext2_raw", "wiki.valid.raw.gz"))
                 .attribute("characters", fmt("%,d", order.size()))
                 .table("WikiText-2 valid words with a character outside the alphabet (each becomes [UNK])",
                         List.of("Alphabet limit", "Characters kept", "Words outside", "Share of words"), rows);
@@ -306,6 +299,7 @@ public final class TokenizationResults implements ResultProducer {
     /** Exercise of the data chapter: the longest SST-2 dev sentence in pieces, and the sentences longer than T. */
     private static void longestSst2Exercise(Results results, List<Sst2Reader.Sst2Example> sst2, WordPiece wp, ModelConfig config,
                                             DataStore store) throws Exception {
+        Publication p = results.publish("exercises/data-longest");
         int t = config.maxPositions(), longestPieces = 0, longestWords = 0, over = 0;
         for (Sst2Reader.Sst2Example e : sst2) {
             int pieces = wp.encode(e.sentence()).length + 2;                  // [CLS] … [SEP]
@@ -316,8 +310,7 @@ public final class TokenizationResults implements ResultProducer {
             }
             over += pieces > t ? 1 : 0;
         }
-        results.publish("exercises/data-longest")
-                .data("sst2/dev.tsv", store.sha256("sst2", "dev.tsv"))
+        p.data("sst2/dev.tsv", store.sha256("sst2", "dev.tsv"))
                 .table("SST-2 dev in this build's pieces, with [CLS] and [SEP]",
                         List.of("Sentences", "Longest, in positions", "Its whitespace tokens", "Positions available (T)",
                                 "Sentences longer than T"),
@@ -339,6 +332,7 @@ public final class TokenizationResults implements ResultProducer {
 
     /** Exercise of the encoder chapter: the entropy of the pieces' unigram distribution, against ln V. */
     private static void unigramExercise(Results results, List<String> sample, WordPiece wp, ModelConfig config) {
+        Publication unigram = results.publish("exercises/encoder-unigram");
         long[] freq = new long[wp.vocabulary().size()];
         long total = 0;
         for (String text : sample) {
@@ -354,8 +348,7 @@ public final class TokenizationResults implements ResultProducer {
                 entropy -= p * Math.log(p);
             }
         }
-        results.publish("exercises/encoder-unigram")
-                .table("The pieces of " + fmt("%,d", sample.size()) + " IMDB reviews: their unigram entropy against ln V",
+        unigram.table("The pieces of " + fmt("%,d", sample.size()) + " IMDB reviews: their unigram entropy against ln V",
                         List.of("Pieces", "Entropy of their unigram distribution (nats)", "ln V", "Difference"),
                         List.of(List.of(fmt("%,d", total), fmt("%.3f", entropy), fmt("%.3f", Math.log(config.vocabSize())),
                                 fmt("%.3f", Math.log(config.vocabSize()) - entropy))));

@@ -241,7 +241,7 @@ class BrowserIT {
                   let start = 0;
                   while (start < pos.length) {
                     let end = start;
-                    while (end < pos.length && pos[end][2] !== '\n') end++;
+                    while (end < pos.length && pos[end][2] !== '\\n') end++;
                     let first = start;
                     while (first < end && pos[first][2] === ' ') first++;
                     if (first < end) {
