@@ -33,8 +33,25 @@ public final class TileExperiment {
     /** Kernel calls per timed run of the inner loop: long enough to time, short enough for many rounds. */
     private static final int CALLS = 4000;
 
-    /** One tile of the inner-loop experiment: its shape, the vector registers it needs, and its GFLOP/s in every round. */
-    public record Row(int rows, int vectors, int registers, Sample gflops) {
+    /**
+     * One tile of the inner-loop experiment: its shape, the vector registers it needs, and its GFLOP/s in every
+     * round, in the order of the rounds (so that two tiles can be compared round by round).
+     */
+    public record Row(int rows, int vectors, int registers, double[] perRound) {
+
+        public Row {
+            perRound = perRound.clone();
+        }
+
+        /** The rounds' GFLOP/s as a sample: median, slowest, fastest. */
+        public Sample gflops() {
+            return Sample.of(perRound);
+        }
+
+        /** This tile against another, round by round. */
+        public Comparison versus(Row other) {
+            return Comparison.ofRates(perRound, other.perRound);
+        }
     }
 
     /**
@@ -99,7 +116,7 @@ public final class TileExperiment {
         for (int t = 0; t < kernels.length; t++) {
             int mr = shapes[t][0], nv = shapes[t][1];
             double flops = 2.0 * mr * nv * L * KC * CALLS;
-            rows.add(new Row(mr, nv, registers(mr, nv), Sample.of(Rounds.rates(flops, ns[t]))));
+            rows.add(new Row(mr, nv, registers(mr, nv), Rounds.rates(flops, ns[t])));
         }
         return rows;
     }

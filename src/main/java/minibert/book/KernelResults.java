@@ -176,33 +176,45 @@ public final class KernelResults implements ResultProducer {
                 .sorted(Comparator.comparingDouble((TileExperiment.Row r) -> r.gflops().median()).reversed()).toList();
         StringBuilder order = new StringBuilder();
         for (TileExperiment.Row r : ranked) {
-            order.append(order.isEmpty() ? "" : ", then ").append(tileName(r)).append(fmt(" (%.0f%%)", 100 * r.gflops().median() / peak));
+            order.append(order.isEmpty() ? "" : ", then ").append(tileName(r)).append(fmt(" (%.0f%% of the peak)", 100 * r.gflops().median() / peak));
         }
-        // a tile that needs every vector register leaves none for anything else the loop holds: "room" is strictly fewer
+        // a tile that needs every vector register leaves none for anything else the loop holds: "room" is strictly
+        // fewer; each tile with room against each without, round by round
         List<TileExperiment.Row> room = rows.stream().filter(r -> r.registers() < available).toList();
         List<TileExperiment.Row> full = rows.stream().filter(r -> r.registers() >= available).toList();
-        boolean ordered = room.stream().allMatch(f -> full.stream().allMatch(o -> f.gflops().median() > o.gflops().median()));
+        int roomFaster = 0, roomSlower = 0, pairs = room.size() * full.size();
+        for (TileExperiment.Row f : room) {
+            for (TileExperiment.Row o : full) {
+                Comparison.Verdict v = f.versus(o).trusted();
+                roomFaster += v == Comparison.Verdict.FASTER ? 1 : 0;
+                roomSlower += v == Comparison.Verdict.SLOWER ? 1 : 0;
+            }
+        }
         String registers;
         if (full.isEmpty()) {
             registers = "Every tile measured leaves some of the " + available
                     + " vector registers free, so the register count does not separate them here";
-        } else if (ordered) {
-            registers = "Every tile that leaves a vector register free was faster than every tile that needs all "
+        } else if (roomFaster == pairs) {
+            registers = "Round by round, every tile that leaves a vector register free was faster than every tile that needs all "
                     + available + " or more";
-        } else {
-            registers = "The register count alone does not order them: a tile that needs all " + available
+        } else if (roomSlower > 0) {
+            registers = "The register count alone does not order them: round by round, a tile that needs all " + available
                     + " vector registers or more was faster than one that leaves some free, so the JIT's code for each loop, "
                     + "and not only its registers, decides";
+        } else {
+            registers = "Round by round, a tile that leaves a vector register free was faster than one that needs all "
+                    + available + " or more in " + roomFaster + " of the " + pairs + " pairings; the others this run did not settle";
         }
-        boolean withinSpread = ranked.size() > 1 && ranked.get(1).gflops().max() >= ranked.get(0).gflops().min();
+        Comparison top = ranked.get(0).versus(ranked.get(1));
         inner.attribute("registers-available", Integer.toString(available))
                 .attribute("order", order.toString())
                 .attribute("registers-sentence", registers)
-                .attribute("top-two", withinSpread
-                        ? "The two fastest, " + tileName(ranked.get(0)) + " and " + tileName(ranked.get(1))
-                                + ", overlap within their runs' spread"
-                        : "The fastest, " + tileName(ranked.get(0)) + ", was faster than the next, " + tileName(ranked.get(1))
-                                + ", in every run")
+                .attribute("top-two", top.trusted() == Comparison.Verdict.FASTER
+                        ? "Round by round, " + tileName(ranked.get(0)) + " was faster than " + tileName(ranked.get(1)) + " ("
+                                + top.describe() + ")"
+                        : "Round by round, the two fastest by median, " + tileName(ranked.get(0)) + " and " + tileName(ranked.get(1))
+                                + ", were not clearly apart (" + top.describe() + (top.halvesAgree() ? "" : "; the halves of the run disagree")
+                                + ")")
                 .table("The micro-kernel's inner loop with four tile shapes, panels in the L1 cache (double; medians of "
                                 + rounds + " rounds, the tiles taking turns, with the slowest and fastest round; FMA peak "
                                 + fmt("%.0f", peak) + " GFLOP/s)",

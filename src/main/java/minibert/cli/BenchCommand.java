@@ -64,7 +64,7 @@ final class BenchCommand implements Callable<Integer> {
         peakF = Math.max(peakF, GemmBenchmark.fmaPeakFloat());
         double peakAll = GemmBenchmark.fmaPeakAllThreads();
         MemoryBandwidth.Result bw = MemoryBandwidth.triad(1, 5), bwAll = MemoryBandwidth.triad(Gemm.threads(), 5);
-        out.printf(Locale.ROOT, "FMA peak, one core (the larger of two medians): double %.1f, float %.1f GFLOP/s; kernel threads: %d%n",
+        out.printf(Locale.ROOT, "FMA peak, one core (the fastest run, before and after): double %.1f, float %.1f GFLOP/s; kernel threads: %d%n",
                 peak, peakF, Gemm.threads());
         out.printf(Locale.ROOT, "the same FMA loop on all %d threads at once: %.1f GFLOP/s, %.2f× one core%n", Gemm.threads(), peakAll,
                 peakAll / peak);
