@@ -201,6 +201,9 @@ public final class KernelResults implements ResultProducer {
             registers = "The register count alone does not order them: round by round, a tile that needs all " + available
                     + " vector registers or more was faster than one that leaves some free, so the JIT's code for each loop, "
                     + "and not only its registers, decides";
+        } else if (roomFaster == 0) {
+            registers = "Round by round, this run did not settle whether the tiles that leave a vector register free are faster "
+                    + "than those that need all " + available + " or more";
         } else {
             registers = "Round by round, a tile that leaves a vector register free was faster than one that needs all "
                     + available + " or more in " + roomFaster + " of the " + pairs + " pairings; the others this run did not settle";

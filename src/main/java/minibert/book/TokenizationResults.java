@@ -241,7 +241,8 @@ public final class TokenizationResults implements ResultProducer {
                 .attribute("k", fmt("%,d", k[0])).attribute("n", fmt("%,.0f", n))
                 .attribute("sentence", fmt("Here k is %.0f%% of c_a and %.0f%% of c_b, %s, and the first-order value %s the exact "
                         + "gain by %.1f%%", 100 * k[0] / ca, 100 * k[0] / cb,
-                        Math.max(k[0] / ca, k[0] / cb) > 0.1 ? "not small against both" : "small against both",
+                        k[0] / ca > 0.1 && k[0] / cb > 0.1 ? "not small against either" : k[0] / ca > 0.1 ? "not small against c_a"
+                                : k[0] / cb > 0.1 ? "not small against c_b" : "small against both",
                         approx > exact ? "overestimates" : "underestimates", 100 * Math.abs(approx - exact) / Math.abs(exact)))
                 .table("The first merge, " + first.left() + " + " + first.right() + ", from the counts before any merge",
                         List.of("c_a", "c_b", "k = c_ab", "N", "first-order gain (the trainer's)", "exact gain", "exact ÷ first-order"),
