@@ -38,12 +38,34 @@ public final class DataResults implements ResultProducer {
         publish(results, store, "brown", f -> BrownReader.counts(BrownReader.read(f)));
         publish(results, store, "nltk", f -> Map.of());
 
+        sst2Lengths(results, store);
+
         List<List<Object>> sources = new ArrayList<>();
         for (Manifest.Dataset d : store.manifest().datasets().values()) {
             sources.add(List.of(d.name(), d.title(), d.license(), d.citation()));
         }
         results.publish("data/sources").table("The data sets, from data/datasets.yaml",
                 List.of("Name", "What", "License", "Cite"), sources);
+    }
+
+    /** How long the SST-2 dev sentences are, in whitespace tokens: what an exercise of the chapter starts from. */
+    private static void sst2Lengths(Results results, DataStore store) throws Exception {
+        List<Sst2Reader.Sst2Example> dev = Sst2Reader.read(store.file("sst2", "dev.tsv"));
+        int longest = 0;
+        long total = 0;
+        for (Sst2Reader.Sst2Example e : dev) {
+            int words = e.sentence().split(" +").length;
+            longest = Math.max(longest, words);
+            total += words;
+        }
+        results.publish("data/sst2-lengths")
+                .data("sst2/dev.tsv", store.sha256("sst2", "dev.tsv"))
+                .attribute("longest", Integer.toString(longest))
+                .attribute("mean", String.format(Locale.ROOT, "%.1f", (double) total / dev.size()))
+                .table("SST-2 dev: sentence lengths in whitespace tokens",
+                        List.of("Sentences", "Mean length", "Longest"),
+                        List.of(List.of(String.format(Locale.ROOT, "%,d", dev.size()),
+                                String.format(Locale.ROOT, "%.1f", (double) total / dev.size()), longest)));
     }
 
     private static void publish(Results results, DataStore store, String dataset,

@@ -1,17 +1,28 @@
 package minibert.book;
 
+import minibert.bench.Comparison;
+import minibert.bench.GemmBenchmark;
+import minibert.bench.MemoryBandwidth;
+import minibert.bench.ModelProducts;
+import minibert.bench.ProductShape;
+import minibert.bench.Sample;
+import minibert.bench.SplitExperiment;
+import minibert.bench.TileExperiment;
 import minibert.tensor.Gemm;
-import minibert.tensor.GemmBenchmark;
-import minibert.tensor.SplitExperiment;
-import minibert.tensor.TileExperiment;
 
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.Function;
 
 /**
- * A short measurement of matrix-product speed on the model's shapes, for the "Making it fast" chapter:
- * EJML, the Vector API kernel on one thread and on all, and the FMA peak measured in the same run.
+ * The measurements of the "Making it fast" chapter, on the products of one training step
+ * ({@link ModelProducts}): EJML and the Vector API kernel on one thread and on all, the FMA peak and the memory
+ * bandwidth measured in the same run, the micro-kernel's tiles (in the inner loop and in the whole product), and
+ * how the threads share a product. Every sentence of the chapter that compares these figures is written here,
+ * from the figures: the chapter quotes it, so it cannot say what the run did not measure.
  */
 public final class KernelResults implements ResultProducer {
 
@@ -22,41 +33,41 @@ public final class KernelResults implements ResultProducer {
 
     @Override
     public void produce(Results results) {
-        Publication table = results.publish("fast/gemm");
+        ModelProducts products = ModelProducts.load(ProjectFiles.projectDir());
+        Publication table = results.publish("fast/gemm").config(ProjectFiles.projectDir().resolve(ModelProducts.TRAIN_CONFIG));
         int reps = results.mode() == Mode.FULL ? 11 : 5;
         double peak = GemmBenchmark.fmaPeak(), peakF = GemmBenchmark.fmaPeakFloat();
-        List<GemmBenchmark.Row> rows = GemmBenchmark.run(GemmBenchmark.modelShapes(), reps);
+        List<GemmBenchmark.Row> rows = GemmBenchmark.run(products.shapes(), reps);
         // the peak again after the products, the larger of the two kept: other work on the machine during one
         // of the two measurements would otherwise understate it, and overstate every share of it
         peak = Math.max(peak, GemmBenchmark.fmaPeak());
         peakF = Math.max(peakF, GemmBenchmark.fmaPeakFloat());
         double peakAll = GemmBenchmark.fmaPeakAllThreads();
+        MemoryBandwidth.Result bw = MemoryBandwidth.triad(1, reps), bwAll = MemoryBandwidth.triad(Gemm.threads(), reps);
         List<List<Object>> cells = new ArrayList<>();
-        double[] intensity = new double[rows.size()], ejml = new double[rows.size()], single = new double[rows.size()];
-        double[] multi = new double[rows.size()];
-        List<String> labels = new ArrayList<>();
-        double bestSingle = 0, bestSpeedup = 0;
+        double bestSingle = 0, bestSpeedup = 0, bestEjml = 0;
+        double[] spreads = new double[rows.size()];
         for (int i = 0; i < rows.size(); i++) {
             GemmBenchmark.Row r = rows.get(i);
-            var s = r.shape();
-            // arithmetic intensity: flops per byte of A, B and C moved once
-            intensity[i] = 2.0 * s.m() * s.n() * s.k() / (8.0 * ((double) s.m() * s.k() + (double) s.k() * s.n() + 2.0 * s.m() * s.n()));
-            ejml[i] = r.ejml();
-            single[i] = r.single();
-            multi[i] = r.multi();
-            labels.add(Integer.toString(i + 1));
-            bestSingle = Math.max(bestSingle, r.single() / peak);
-            bestSpeedup = Math.max(bestSpeedup, r.single() / r.ejml());
-            cells.add(List.of(i + 1, s.label(), (s.batch() > 1 ? s.batch() + " × " : "") + s.m() + "×" + s.n() + "×" + s.k(),
-                    fmt("%.1f", r.ejml()), fmt("%.1f", r.single()), fmt("%.1f", r.multi()),
-                    fmt("%.0f%%", 100 * r.single() / peak), fmt("%.1f×", r.multi() / r.single()),
-                    fmt("%.1f", r.floatSingle()), fmt("%.0f%%", 100 * r.floatSingle() / peakF)));
+            ProductShape s = r.shape();
+            bestSingle = Math.max(bestSingle, r.single().median() / peak);
+            bestSpeedup = Math.max(bestSpeedup, r.single().median() / r.ejml().median());
+            bestEjml = Math.max(bestEjml, r.ejml().median() / peak);
+            spreads[i] = r.single().spread();
+            cells.add(List.of(i + 1, s.label(), s.dims(), fmt("%.1f", s.intensity()),
+                    fmt("%.1f", r.ejml().median()), range(r.single()), fmt("%.1f", r.multi().median()),
+                    fmt("%.0f%%", 100 * r.single().median() / peak), fmt("%.1f×", r.multi().median() / r.single().median()),
+                    fmt("%.1f", r.floatSingle().median()), fmt("%.0f%%", 100 * r.floatSingle().median() / peakF)));
         }
+        double spreadMedian = Sample.of(spreads).median(), spreadMax = Sample.of(spreads).max();
         table.attribute("peak", fmt("%.0f", peak))
                 .attribute("peak-float", fmt("%.0f", peakF))
+                .attribute("peak-float-ratio", fmt("%.2f", peakF / peak))
                 .attribute("peak-all", fmt("%.0f", peakAll))
                 .attribute("peak-all-scaling", fmt("%.2f", peakAll / peak))
                 .attribute("mr", Integer.toString(Gemm.MR))
+                .attribute("accumulators", Integer.toString(2 * Gemm.MR))
+                .attribute("loads", Integer.toString(2 + Gemm.MR))
                 .attribute("nr", Integer.toString(Gemm.NR))
                 .attribute("kc", Integer.toString(Gemm.KC))
                 .attribute("nc", Integer.toString(Gemm.NC))
@@ -64,66 +75,325 @@ public final class KernelResults implements ResultProducer {
                 .attribute("mc", Integer.toString(Gemm.MC))
                 .attribute("lanes", Integer.toString(Gemm.L))
                 .attribute("threads", Integer.toString(Gemm.threads()))
+                .attribute("rows", Integer.toString(products.rows()))
+                .attribute("masked", Integer.toString(products.masked()))
                 .attribute("best-single-percent", fmt("%.0f", 100 * bestSingle))
                 .attribute("best-speedup", fmt("%.0f", bestSpeedup))
+                .attribute("ejml-best-percent", fmt("%.0f", 100 * bestEjml))
+                .attribute("spread-median-percent", fmt("%.0f", 100 * spreadMedian))
+                .attribute("spread-max-percent", fmt("%.0f", 100 * spreadMax))
                 .attribute("reps", Integer.toString(reps))
-                .table("GFLOP/s on the model's products (double; median of " + reps + " after warm-up; FMA peak of one core: "
+                .table("GFLOP/s on the products of one training step (double unless marked; medians of " + reps
+                                + " rounds, the kernel on one thread with its slowest and fastest run; FMA peak of one core: "
                                 + fmt("%.0f", peak) + " GFLOP/s)",
-                        List.of("#", "Product", "m×n×k", "EJML", "kernel, 1 thread", "kernel, " + Gemm.threads() + " threads",
-                                "1 thread, % of peak", "threads ÷ 1", "float, 1 thread", "float, % of float peak"), cells);
+                        List.of("#", "Product", "m×n×k", "flops per byte", "EJML", "kernel, 1 thread (slowest–fastest)",
+                                "kernel, " + Gemm.threads() + " threads", "1 thread, % of peak", "threads ÷ 1",
+                                "float, 1 thread", "float, % of float peak"), cells);
         goals(results, rows, peak, peakF, peakAll);
-        Publication tiles = results.publish("fast/tiles");
-        List<List<Object>> tileCells = new ArrayList<>();
-        for (TileExperiment.Row r : TileExperiment.run(reps)) {
-            String tile = r.rows() + "x" + r.vectors();
-            tiles.attribute("tile-" + tile + "-percent", fmt("%.0f", 100 * r.gflops() / peak))
-                    .attribute("tile-" + tile + "-registers", Integer.toString(r.registers()));
-            tileCells.add(List.of(r.rows() + " × " + r.vectors() + " vectors (" + r.rows() + " × " + r.vectors() * Gemm.L + ")",
-                    r.rows() * r.vectors(), r.registers(), fmt("%.1f", r.gflops()), fmt("%.0f%%", 100 * r.gflops() / peak)));
+        bandwidth(results, bw, bwAll, peak, peakAll);
+        roofline(results, rows, peak, peakAll, bw.gbPerSecond().median(), bwAll.gbPerSecond().median());
+        tiles(results, products, reps, peak);
+        split(results, products, reps);
+        exercises(results, products, rows, peak, bw.gbPerSecond().median());
+    }
+
+    /** The triad's bandwidth on one thread and on all, beside the peaks: the roofline's two roofs. */
+    private static void bandwidth(Results results, MemoryBandwidth.Result one, MemoryBandwidth.Result all, double peak,
+                                  double peakAll) {
+        double gb = one.gbPerSecond().median(), gbAll = all.gbPerSecond().median();
+        long cache = MemoryBandwidth.largestCacheBytes();
+        results.publish("fast/bandwidth")
+                .attribute("gbs", fmt("%.1f", gb))
+                .attribute("gbs-all", fmt("%.1f", gbAll))
+                .attribute("array-mib", Long.toString(one.arrayBytes() >> 20))
+                .attribute("cache-mib", cache == 0 ? "unknown" : Long.toString(cache >> 20))
+                .attribute("ridge", fmt("%.1f", peak / gb))
+                .attribute("ridge-all", fmt("%.1f", peakAll / gbAll))
+                .table("Memory bandwidth by the triad a = b + s·c over three arrays of " + (one.arrayBytes() >> 20)
+                                + " MiB each (largest cache reported: " + (cache == 0 ? "unknown" : (cache >> 20) + " MiB")
+                                + "), 24 bytes per element; medians of " + one.gbPerSecond().runs() + " passes",
+                        List.of("Threads", "GB/s (slowest–fastest)", "FMA peak, GFLOP/s", "Ridge point: peak ÷ bandwidth, flops per byte"),
+                        List.of(List.of(1, range(one.gbPerSecond()), fmt("%.0f", peak), fmt("%.1f", peak / gb)),
+                                List.of(all.threads(), range(all.gbPerSecond()), fmt("%.0f", peakAll), fmt("%.1f", peakAll / gbAll))));
+    }
+
+    /** Every product at its arithmetic intensity, under both roofs: min(peak, intensity × bandwidth). */
+    private static void roofline(Results results, List<GemmBenchmark.Row> rows, double peak, double peakAll, double gb,
+                                 double gbAll) {
+        int n = rows.size();
+        double[] intensity = new double[n], ejml = new double[n], single = new double[n], multi = new double[n];
+        List<String> labels = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            GemmBenchmark.Row r = rows.get(i);
+            intensity[i] = r.shape().intensity();
+            ejml[i] = r.ejml().median();
+            single[i] = r.single().median();
+            multi[i] = r.multi().median();
+            labels.add(Integer.toString(i + 1));
         }
-        tiles.table("The micro-kernel's inner loop with four tile shapes, panels in the L1 cache (double; median of " + reps
-                        + "; FMA peak " + fmt("%.0f", peak) + " GFLOP/s)",
-                List.of("Tile of C", "Accumulators", "Vector registers needed", "GFLOP/s", "% of peak"), tileCells);
-        split(results, reps);
-        results.publish("fast/roofline").plot("Achieved GFLOP/s against arithmetic intensity (numbers as in the table)",
+        double lo = Math.min(Arrays.stream(intensity).min().orElse(1), peak / gb) / 2;
+        double hi = Math.max(Arrays.stream(intensity).max().orElse(1), peakAll / gbAll) * 2;
+        results.publish("fast/roofline").plot("Achieved GFLOP/s against arithmetic intensity, under the roofs measured in the "
+                        + "same run (numbers as in the table)",
                 Plot.of("flops per byte moved (log)", "GFLOP/s (log)").logX().logY()
+                        .line(fmt("roof, one core: %.0f GFLOP/s, %.1f GB/s", peak, gb), roofX(lo, hi, peak / gb), roof(lo, hi, peak, gb))
+                        .line(fmt("roof, %d cores: %.0f GFLOP/s, %.1f GB/s", Gemm.threads(), peakAll, gbAll),
+                                roofX(lo, hi, peakAll / gbAll), roof(lo, hi, peakAll, gbAll))
                         .points("EJML", intensity, ejml, null)
                         .points("kernel, 1 thread", intensity, single, labels)
-                        .points("kernel, " + Gemm.threads() + " threads", intensity, multi, null)
-                        .reference(fmt("FMA peak, one core: %.0f", peak), peak)
-                        .reference(fmt("%d cores at once, measured: %.0f", Gemm.threads(), peakAll), peakAll));
+                        .points("kernel, " + Gemm.threads() + " threads", intensity, multi, null));
     }
 
-    /** How the two threads share the pieces of one product, each piece timed ({@link SplitExperiment}). */
-    private static void split(Results results, int reps) {
+    /** The x of a roof: its ends and its ridge point. */
+    private static double[] roofX(double lo, double hi, double ridge) {
+        return ridge > lo && ridge < hi ? new double[] {lo, ridge, hi} : new double[] {lo, hi};
+    }
+
+    private static double[] roof(double lo, double hi, double peak, double gb) {
+        double[] x = roofX(lo, hi, peak / gb);
+        return Arrays.stream(x).map(v -> Math.min(peak, v * gb)).toArray();
+    }
+
+    /**
+     * The tiles: the inner loop of four tiles on panels in the L1 cache, and the whole product with each of
+     * {@link Gemm.Tile}'s tiles; and the sentences the chapter quotes about them, written from these figures.
+     */
+    private static void tiles(Results results, ModelProducts products, int reps, double peak) {
+        int rounds = 2 * reps + 1;
+        Publication inner = results.publish("fast/tiles");
+        List<TileExperiment.Row> rows = TileExperiment.innerLoop(rounds);
+        int available = vectorRegisters();
+        TileExperiment.Row kernelTile = rows.stream().filter(r -> r.rows() == Gemm.MR && r.vectors() == 2).findFirst().orElseThrow();
+        List<List<Object>> cells = new ArrayList<>();
+        for (TileExperiment.Row r : rows) {
+            String tile = r.rows() + "x" + r.vectors();
+            inner.attribute("tile-" + tile + "-percent", fmt("%.0f", 100 * r.gflops().median() / peak))
+                    .attribute("tile-" + tile + "-registers", Integer.toString(r.registers()));
+            cells.add(List.of(r.rows() + " × " + r.vectors() + " vectors (" + r.rows() + " × " + r.vectors() * Gemm.L + ")",
+                    r.rows() * r.vectors(), r.registers(), range(r.gflops()), fmt("%.0f%%", 100 * r.gflops().median() / peak)));
+        }
+        List<TileExperiment.Row> ranked = rows.stream()
+                .sorted(Comparator.comparingDouble((TileExperiment.Row r) -> r.gflops().median()).reversed()).toList();
+        StringBuilder order = new StringBuilder();
+        for (TileExperiment.Row r : ranked) {
+            order.append(order.isEmpty() ? "" : ", then ").append(tileName(r)).append(fmt(" (%.0f%% of the peak)", 100 * r.gflops().median() / peak));
+        }
+        // a tile that needs every vector register leaves none for anything else the loop holds: "room" is strictly
+        // fewer; each tile with room against each without, round by round
+        List<TileExperiment.Row> room = rows.stream().filter(r -> r.registers() < available).toList();
+        List<TileExperiment.Row> full = rows.stream().filter(r -> r.registers() >= available).toList();
+        int roomFaster = 0, roomSlower = 0, pairs = room.size() * full.size();
+        for (TileExperiment.Row f : room) {
+            for (TileExperiment.Row o : full) {
+                Comparison.Verdict v = f.versus(o).trusted();
+                roomFaster += v == Comparison.Verdict.FASTER ? 1 : 0;
+                roomSlower += v == Comparison.Verdict.SLOWER ? 1 : 0;
+            }
+        }
+        String registers;
+        if (full.isEmpty()) {
+            registers = "Every tile measured leaves some of the " + available
+                    + " vector registers free, so the register count does not separate them here";
+        } else if (roomFaster == pairs) {
+            registers = "Round by round, every tile that leaves a vector register free was faster than every tile that needs all "
+                    + available + " or more";
+        } else if (roomSlower > 0) {
+            registers = "The register count alone does not order them: round by round, a tile that needs all " + available
+                    + " vector registers or more was faster than one that leaves some free, so the JIT's code for each loop, "
+                    + "and not only its registers, decides";
+        } else if (roomFaster == 0) {
+            registers = "Round by round, this run did not settle whether the tiles that leave a vector register free are faster "
+                    + "than those that need all " + available + " or more";
+        } else {
+            registers = "Round by round, a tile that leaves a vector register free was faster than one that needs all "
+                    + available + " or more in " + roomFaster + " of the " + pairs + " pairings; the others this run did not settle";
+        }
+        Comparison top = ranked.get(0).versus(ranked.get(1));
+        inner.attribute("registers-available", Integer.toString(available))
+                .attribute("order", order.toString())
+                .attribute("registers-sentence", registers)
+                .attribute("top-two", top.trusted() == Comparison.Verdict.FASTER
+                        ? "Round by round, " + tileName(ranked.get(0)) + " was faster than " + tileName(ranked.get(1)) + " ("
+                                + top.describe() + ")"
+                        : "Round by round, the two fastest by median, " + tileName(ranked.get(0)) + " and " + tileName(ranked.get(1))
+                                + ", were not clearly apart (" + top.describe() + (top.halvesAgree() ? "" : "; the halves of the run disagree")
+                                + ")")
+                .table("The micro-kernel's inner loop with four tile shapes, panels in the L1 cache (double; medians of "
+                                + rounds + " rounds, the tiles taking turns, with the slowest and fastest round; FMA peak "
+                                + fmt("%.0f", peak) + " GFLOP/s)",
+                        List.of("Tile of C", "Accumulators", "Vector registers needed", "GFLOP/s (slowest–fastest)", "% of peak"), cells);
+
+        // the whole product, the kernel's tile against the others, round by round
+        Publication kernel = results.publish("fast/tiles-kernel").config(ProjectFiles.projectDir().resolve(ModelProducts.TRAIN_CONFIG));
+        List<TileExperiment.KernelRow> measured = TileExperiment.inKernel(
+                List.of(products.projection(), products.ffnUp(), products.ffnWeightGradient()), rounds);
+        List<List<Object>> kernelCells = new ArrayList<>();
+        int faster = 0, slower = 0, unclear = 0, disagree = 0;
+        for (TileExperiment.KernelRow k : measured) {
+            Comparison.Verdict v = k.versus().trusted();
+            faster += v == Comparison.Verdict.FASTER ? 1 : 0;
+            slower += v == Comparison.Verdict.SLOWER ? 1 : 0;
+            unclear += v == Comparison.Verdict.NO_CLEAR_DIFFERENCE ? 1 : 0;
+            disagree += k.versus().halvesAgree() ? 0 : 1;
+            kernelCells.add(List.of(k.shape().label(), k.shape().dims(), k.precision(), range(k.tileRate()), range(k.otherRate()),
+                    fmt("%.2f×", k.versus().median()), fmt("%.2f–%.2f", k.versus().sample().min(), k.versus().sample().max()),
+                    k.versus().wins() + " of " + k.versus().rounds(), verdictWords(k.versus())));
+        }
+        String kernelTileName = Gemm.TILE.rows + " × 2", otherName = otherTiles();
+        String decision;
+        if (faster == measured.size()) {
+            decision = "In this run the " + otherName + " tile was faster in the whole product on every measured product, in both "
+                    + "precisions, and both halves of the run agreed: on this machine it is the better tile, and the kernel's "
+                    + kernelTileName + " should be measured again against it on a quiet machine";
+        } else if (faster == 0) {
+            decision = "In this run the " + otherName + " tile was not clearly faster in the whole product on any measured product ("
+                    + slower + " slower, " + unclear + " without a clear difference"
+                    + (disagree > 0 ? ", " + disagree + " of them because the two halves of the run disagreed" : "")
+                    + "), so the run gives no reason to change the kernel's " + kernelTileName + " tile";
+        } else {
+            decision = "In this run the " + otherName + " tile was faster in the whole product on " + faster + " of the "
+                    + measured.size() + " measured products and slower on " + slower + " (" + unclear + " without a clear difference"
+                    + (disagree > 0 ? ", " + disagree + " of them because the two halves of the run disagreed" : "")
+                    + "): the run does not settle the choice, and the kernel keeps its " + kernelTileName + " tile";
+        }
+        kernel.attribute("tile", kernelTileName)
+                .attribute("agreement-percent", fmt("%.0f", 100 * Comparison.AGREEMENT))
+                .attribute("margin-percent", fmt("%.0f", 100 * Comparison.MARGIN))
+                .attribute("other", otherName)
+                .attribute("decision", decision)
+                .attribute("rounds", Integer.toString(rounds))
+                .attribute("inner-kernel-percent", fmt("%.0f", 100 * kernelTile.gflops().median() / peak))
+                .table("The whole product on one thread with the kernel's " + kernelTileName + " tile and with the " + otherName
+                                + " tile, taking turns for " + rounds + " rounds (GFLOP/s: median, slowest–fastest; the ratio is "
+                                + otherName + " ÷ " + kernelTileName + " within each round)",
+                        List.of("Product", "m×n×k", "Precision", kernelTileName + " tile", otherName + " tile", "Ratio, median",
+                                "Ratio, lowest–highest", otherName + " faster in", "Verdict"), kernelCells);
+    }
+
+    /** The tiles of {@link Gemm.Tile} other than the kernel's, e.g. "6 × 2". */
+    private static String otherTiles() {
+        return String.join(" and ", Arrays.stream(Gemm.Tile.values()).filter(t -> t != Gemm.TILE).map(t -> t.rows + " × 2").toList());
+    }
+
+    private static String tileName(TileExperiment.Row r) {
+        return r.rows() + " × " + r.vectors();
+    }
+
+    /** The vector registers of this machine's instruction set: 32 with 512-bit vectors or on AArch64, 16 with AVX2. */
+    static int vectorRegisters() {
+        String arch = System.getProperty("os.arch", "");
+        return arch.contains("aarch64") || Gemm.S.vectorBitSize() >= 512 ? 32 : 16;
+    }
+
+    /** A comparison's verdict in words, with the halves' agreement. */
+    static String verdictWords(Comparison c) {
+        if (!c.halvesAgree()) {
+            return "unsettled: the halves of the run disagree";
+        }
+        return switch (c.verdict()) {
+            case FASTER -> "faster";
+            case SLOWER -> "slower";
+            case NO_CLEAR_DIFFERENCE -> "no clear difference";
+        };
+    }
+
+    /** How the threads share the pieces of one product, each piece timed, as the machine is and with a busy thread. */
+    private static void split(Results results, ModelProducts products, int reps) {
         Publication split = results.publish("fast/split");                 // before the run, so that its time is the run's
-        SplitExperiment.Result r = SplitExperiment.run(2 * reps + 1);
-        double gflops = SplitExperiment.flops() / 1e3;                      // flops per µs ÷ 1000 = GFLOP/s
-        split.attribute("pieces", Integer.toString(r.pieces()))
-                .attribute("alone-us", fmt("%.0f", r.pieceAlone()))
-                .attribute("caller-pieces", fmt("%.0f", r.callerPieces()))
-                .attribute("caller-us", perPiece(r.callerPerPiece()))
-                .attribute("other-pieces", fmt("%.0f", r.otherPieces()))
-                .attribute("other-us", perPiece(r.otherPerPiece()))
-                .attribute("dynamic-us", fmt("%.0f", r.dynamic()))
-                .attribute("fixed-us", fmt("%.0f", r.fixedShares()))
-                .table("x·Wᵀ (2048 × 192 × 192) in " + r.pieces() + " pieces on " + Gemm.threads() + " threads, each piece timed "
-                                + "(medians of " + (2 * reps + 1) + " rounds)",
-                        List.of("", "pieces", "µs per piece", "µs for the product", "GFLOP/s"),
-                        List.of(List.of("one piece alone, on the calling thread", 1, fmt("%.0f", r.pieceAlone()), "", ""),
-                                List.of("the calling thread, while all run", fmt("%.0f", r.callerPieces()),
-                                        perPiece(r.callerPerPiece()), "", ""),
-                                List.of("the pool's other threads, while all run", fmt("%.0f", r.otherPieces()),
-                                        perPiece(r.otherPerPiece()), "", ""),
-                                List.of("pieces taken as the threads become free", r.pieces(), "", fmt("%.0f", r.dynamic()),
-                                        fmt("%.1f", gflops / r.dynamic())),
-                                List.of("one fixed share per thread", Gemm.threads(), "", fmt("%.0f", r.fixedShares()),
-                                        fmt("%.1f", gflops / r.fixedShares()))));
+        ProductShape product = products.projection();
+        int rounds = 2 * reps + 1;
+        List<SplitExperiment.Result> measured = SplitExperiment.run(product, rounds);
+        double gflops = product.flops() / 1e3;                              // flops per µs ÷ 1000 = GFLOP/s
+        List<List<Object>> cells = new ArrayList<>();
+        List<String> sentences = new ArrayList<>();
+        for (SplitExperiment.Result r : measured) {
+            String key = r.condition().startsWith("as") ? "quiet" : "busy";
+            cells.add(List.of(r.condition(), "one piece alone, on the calling thread", 1, range(r.pieceAlone()), "", ""));
+            cells.add(List.of("", "the calling thread, while all run", fmt("%.0f", r.callerPieces().median()),
+                    range(r.callerPerPiece()), "", ""));
+            cells.add(List.of("", "the pool's other threads, while all run", fmt("%.0f", r.otherPieces()), range(r.otherPerPiece()), "", ""));
+            cells.add(List.of("", "pieces taken as the threads become free", r.pieces(), "", range(r.dynamic()),
+                    fmt("%.1f", gflops / r.dynamic().median())));
+            cells.add(List.of("", "one fixed share per thread", Gemm.threads(), "", range(r.fixedShares()),
+                    fmt("%.1f", gflops / r.fixedShares().median())));
+            Comparison c = r.piecesVersusFixed();
+            String verdict = switch (c.trusted()) {
+                case FASTER -> "the pieces were faster, in " + c.wins() + " of " + c.rounds() + " rounds";
+                case SLOWER -> "the fixed shares were faster, in " + (c.rounds() - c.wins()) + " of " + c.rounds() + " rounds";
+                case NO_CLEAR_DIFFERENCE -> c.halvesAgree()
+                        ? "neither was clearly faster (the pieces won " + c.wins() + " of " + c.rounds() + " rounds)"
+                        : "the two halves of the run disagreed, so it cannot say which was faster";
+            };
+            sentences.add(r.condition() + ", the product took " + us(r.dynamic()) + " with the pieces and " + us(r.fixedShares())
+                    + " with fixed shares: " + verdict);
+            split.attribute(key + "-verdict", c.trusted().name().toLowerCase(Locale.ROOT).replace('_', '-'))
+                    .attribute(key + "-dynamic-us", fmt("%.0f", r.dynamic().median()))
+                    .attribute(key + "-fixed-us", fmt("%.0f", r.fixedShares().median()))
+                    .attribute(key + "-alone-us", fmt("%.0f", r.pieceAlone().median()))
+                    .attribute(key + "-caller-ratio", fmt("%.2f", r.callerPerPiece().median() / r.pieceAlone().median()))
+                    .attribute(key + "-other-ratio", fmt("%.2f", r.otherPerPiece().median() / r.pieceAlone().median()));
+        }
+        Comparison.Verdict quiet = measured.get(0).piecesVersusFixed().trusted(), busy = measured.get(1).piecesVersusFixed().trusted();
+        String conclusion;
+        if (busy == Comparison.Verdict.FASTER && quiet != Comparison.Verdict.SLOWER) {
+            conclusion = "This run bears the design out: with a thread slowed the pieces won, and without one they cost no clear time";
+        } else if (busy == Comparison.Verdict.FASTER) {
+            conclusion = "This run shows both sides: with a thread slowed the pieces won, and without one they cost time";
+        } else if (quiet == Comparison.Verdict.SLOWER || busy == Comparison.Verdict.SLOWER) {
+            conclusion = "This run does not bear the design out: the pieces cost more than they saved, even with a thread slowed";
+        } else {
+            conclusion = "This run cannot tell the two apart, with or without a slowed thread";
+        }
+        split.attribute("pieces", Integer.toString(measured.get(0).pieces()))
+                .attribute("rows", Integer.toString(product.m()))
+                .attribute("rounds", Integer.toString(rounds))
+                .attribute("quiet-sentence", sentences.get(0))
+                .attribute("busy-sentence", sentences.get(1))
+                .attribute("conclusion", conclusion)
+                .table(product.label().strip() + " (" + product.dims() + ") in " + measured.get(0).pieces() + " pieces on "
+                                + Gemm.threads() + " threads, each piece timed; pieces and fixed shares taking turns for "
+                                + rounds + " rounds (µs: median, slowest–fastest)",
+                        List.of("Condition", "", "Pieces", "µs per piece", "µs for the product", "GFLOP/s"), cells);
     }
 
-    /** µs per piece, or a dash when a thread took no piece in any round. */
-    private static String perPiece(double micros) {
-        return Double.isNaN(micros) ? "—" : fmt("%.0f", micros);
+    /** The answers to the chapter's exercises, computed from the same constants and figures. */
+    private static void exercises(Results results, ModelProducts products, List<GemmBenchmark.Row> rows, double peak, double gb) {
+        int big = TileExperiment.registers(6, 4);
+        results.publish("exercises/fast-registers").table("Registers of a 6 × 4-vector tile",
+                List.of("Accumulators", "Vectors of B", "Broadcast", "Total", "Fits AVX2's 16?", "Fits AVX-512's 32?"),
+                List.of(List.of(24, 4, 1, big, big <= 16 ? "yes" : "no", big <= 32 ? "yes" : "no")));
+
+        ProductShape att = products.shapes().get(products.shapes().size() - 1), ffn = products.ffnUp();
+        Function<ProductShape, List<Object>> packing = s -> {
+            double copied = (double) s.m() * s.k() * Math.ceil((double) s.n() / Gemm.NC) + (double) s.k() * s.n();
+            double flops = s.flops() / s.batch();
+            return List.of(s.label().strip(), s.m() + "×" + s.n() + "×" + s.k(), fmt("%.0f KiB", 8.0 * (s.m() * s.k() + s.k() * s.n()
+                    + s.m() * s.n()) / 1024), s.k() <= Gemm.KC && s.n() <= Gemm.NC ? "no" : "yes", fmt("%,.0f", copied),
+                    fmt("%,.0f", flops / copied), s.m() % Gemm.MR == 0 ? "yes" : "no", s.n() % Gemm.NR == 0 ? "yes" : "no");
+        };
+        results.publish("exercises/fast-attention").table("What packing costs against what it feeds, per product",
+                List.of("Product", "m×n×k", "A, B and C together", "Cut by KC or NC?", "Numbers packed", "Flops per number packed",
+                        "Rows a multiple of " + Gemm.MR + "?", "Columns a multiple of " + Gemm.NR + "?"),
+                List.of(packing.apply(att), packing.apply(ffn)));
+
+        double m = ffn.m(), n = ffn.n(), k = ffn.k();
+        double naive = 2 * m * n * k * 8, packed = 8 * (k * n + m * k * Math.ceil(n / Gemm.NC) + 2 * m * n * Math.ceil(k / Gemm.KC));
+        results.publish("exercises/fast-traffic").table("Bytes moved for " + ffn.label().strip() + " (" + ffn.dims() + ")",
+                List.of("Loop", "Counted as", "Bytes"),
+                List.of(List.of("triple loop, nothing reused", "2·m·n·k doubles: a row of A and a column of op(B) per entry", fmt("%.2e", naive)),
+                        List.of("packed kernel", "op(B) once, A once per block of " + Gemm.NC + " columns, C read and written once per block of "
+                                + Gemm.KC + " along k", fmt("%.2e", packed)),
+                        List.of("ratio", "", fmt("%.0f×", naive / packed))));
+
+        double ridge = peak / gb;
+        List<List<Object>> left = new ArrayList<>();
+        for (int i = 0; i < rows.size(); i++) {
+            ProductShape s = rows.get(i).shape();
+            left.add(List.of(i + 1, s.label().strip(), fmt("%.1f", s.intensity()), s.intensity() < ridge ? "memory (left of the ridge)" : "arithmetic"));
+        }
+        results.publish("exercises/fast-ridge").attribute("ridge", fmt("%.1f", ridge))
+                .table(fmt("The ridge point of one core: %.0f GFLOP/s ÷ %.1f GB/s = %.1f flops per byte", peak, gb, ridge),
+                        List.of("#", "Product", "Flops per byte", "Bound by"), left);
     }
 
     /**
@@ -145,6 +415,19 @@ public final class KernelResults implements ResultProducer {
                 .attribute("met", Long.toString(met))
                 .attribute("goals", Integer.toString(cells.size()))
                 .table("The kernels' measured goals, in this build", List.of("Goal", "Measured", ""), cells);
+    }
+
+    /** "41.2 (38.0–43.1)": a sample's median with its slowest and fastest run, or a dash when nothing was measured. */
+    static String range(Sample s) {
+        if (s.runs() == 0) {
+            return "—";
+        }
+        String f = s.median() >= 100 ? "%.0f" : "%.1f";
+        return fmt(f + " (" + f + "–" + f + ")", s.median(), s.min(), s.max());
+    }
+
+    private static String us(Sample s) {
+        return fmt("%.0f µs (%.0f–%.0f)", s.median(), s.min(), s.max());
     }
 
     private static String fmt(String f, Object... a) {

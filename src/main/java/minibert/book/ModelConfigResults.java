@@ -58,5 +58,25 @@ public final class ModelConfigResults implements ResultProducer {
                                 List.of("", "initializer_range", "std of the initial weights", c.initializerRange()),
                                 List.of("", "(computed)", "trainable parameters", String.format(Locale.ROOT, "%,d", params))));
         // end::publish[]
+
+        // the batch the book trains with: B and M are the batch's letters in the notation chapter
+        Path trainFile = ProjectFiles.projectDir().resolve(minibert.bench.ModelProducts.TRAIN_CONFIG);
+        minibert.config.TrainConfig train = minibert.config.TrainConfig.load(trainFile);
+        minibert.bench.ModelProducts products = minibert.bench.ModelProducts.of(c, train);
+        results.publish("config/train")
+                .config(trainFile)
+                .attribute("b", Integer.toString(train.batchSize()))
+                .attribute("t", Integer.toString(train.sequenceLength()))
+                .attribute("rows", Integer.toString(products.rows()))
+                .attribute("mask-percent", String.format(Locale.ROOT, "%.0f", 100 * train.maskProbability()))
+                .attribute("masked", Integer.toString(products.masked()))
+                .attribute("steps", String.format(Locale.ROOT, "%,d", train.steps()))
+                .table("The training batch, read from " + minibert.bench.ModelProducts.TRAIN_CONFIG,
+                        List.of("Symbol", "Key", "Meaning", "Value"),
+                        List.of(List.of("B", "batch_size", "sequences per step", train.batchSize()),
+                                List.of("T", "sequence_length", "tokens per sequence", train.sequenceLength()),
+                                List.of("", "mask_probability", "share of tokens the MLM objective selects", train.maskProbability()),
+                                List.of("M", "(computed)", "masked rows of a full batch, rounded", products.masked()),
+                                List.of("", "steps", "optimiser steps", String.format(Locale.ROOT, "%,d", train.steps()))));
     }
 }

@@ -94,7 +94,7 @@ public final class Publication {
     }
 
     /**
-     * Finishes with a table. Cells are shown literally.
+     * Finishes with a table. Cells are shown literally, each number and shape in them on one line.
      *
      * @param header column headings
      * @param rows   each row as many cells as {@code header}; values are turned into text with {@code toString}
@@ -103,7 +103,7 @@ public final class Publication {
         StringBuilder b = new StringBuilder();
         b.append("[options=\"header\",role=\"result-table\"]\n|===\n");
         for (String h : header) {
-            b.append('|').append(Fragments.cell(h)).append(' ');
+            b.append('|').append(Fragments.tableCell(h)).append(' ');
         }
         b.append('\n');
         for (List<?> row : rows) {
@@ -112,7 +112,7 @@ public final class Publication {
                         + " cells, header has " + header.size());
             }
             for (Object cell : row) {
-                b.append('|').append(Fragments.cell(String.valueOf(cell))).append(' ');
+                b.append('|').append(Fragments.tableCell(String.valueOf(cell))).append(' ');
             }
             b.append('\n');
         }

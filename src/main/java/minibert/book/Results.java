@@ -144,10 +144,10 @@ public final class Results {
         table.append("[cols=\"3,2,1,2,1\",options=\"header\",role=\"results-index\"]\n|===\n")
                 .append("|Result |Commit |Seed |Data |Seconds\n");
         for (Provenance p : published.values()) {
-            table.append("|").append(Fragments.cell(p.name())).append(' ')
-                    .append("|").append(Fragments.cell(p.build().commit())).append(' ')
+            table.append("|").append(Fragments.tableCell(p.name())).append(' ')
+                    .append("|").append(Fragments.tableCell(p.build().commit())).append(' ')
                     .append("|").append(p.seed() == null ? "–" : p.seed()).append(' ')
-                    .append("|").append(Fragments.cell(p.data().isEmpty() ? "–" : p.data().toString())).append(' ')
+                    .append("|").append(Fragments.tableCell(p.data().isEmpty() ? "–" : p.data().toString())).append(' ')
                     .append("|").append(String.format(java.util.Locale.ROOT, "%.2f", p.seconds())).append('\n');
         }
         table.append("|===\n");

@@ -45,7 +45,7 @@ public final class TwinResults implements ResultProducer {
                 .attribute("forward-tolerance-u", fmt("%.0f", TwinComparison.FORWARD_TOLERANCE / u))
                 .attribute("gradient-tolerance-u", fmt("%.0f", TwinComparison.GRADIENT_TOLERANCE / u))
                 .attribute("quantities", Integer.toString(rows.size()))
-                .table("The float32 twin against the double model, same weights (normwise error; u = 2^-24^)",
+                .table("The float32 twin against the double model, same weights (normwise error; u = 2⁻²⁴)",
                         List.of("Quantity", "Error", "In units of u", "Tolerance", ""), table);
         results.publish("twin/check").seed(SEED).check("The float32 twin computes what the double model computes, to float rounding",
                 passed, rows.size() + " quantities; largest error " + fmt("%.0f u", worstForward / u) + " forward, "

@@ -49,7 +49,7 @@ final class TokenizeCommand implements Callable<Integer> {
         WordPiece wp = tokenizer.wordPiece();
         if (bench) {
             List<String> texts = Corpora.imdb(DataStore.fromEnvironment());
-            double[] mbPerSecond = minibert.text.EncodingBenchmark.run(wp, texts, 2, 5);
+            double[] mbPerSecond = minibert.bench.EncodingBenchmark.run(wp, texts, 2, 5);
             out.printf(Locale.ROOT, "encoding %.1f MB of IMDB text, one thread: median %.1f MB/s (passes: %s)%n",
                     Corpora.characters(texts) / 1e6, mbPerSecond[mbPerSecond.length / 2],
                     java.util.Arrays.toString(mbPerSecond));

@@ -27,11 +27,39 @@ public final class Gemm {
 
     public static final VectorSpecies<Double> S = DoubleVector.SPECIES_PREFERRED;
     public static final int L = S.length();           // lanes: the elements in one vector register (256 bits with AVX2)
-    public static final int MR = 4;                   // rows of the micro-tile
+
+    /**
+     * A register tile of the micro-kernel: {@code rows} rows of C by two vectors ({@link #NR} columns), held in
+     * rows × 2 accumulator registers while the kernel streams the packed panels. It needs rows × 2 accumulators,
+     * two registers for the vectors of B and one for the broadcast of A. {@link #TILE} is the tile every product
+     * uses; the other is here to be measured against it in the full kernel (the measurement programs of
+     * {@code minibert.bench}), and is tested against EJML like it.
+     */
+    public enum Tile {
+        /** 4 rows × 2 vectors: 8 accumulators, 11 vector registers. */
+        ROWS_4(4),
+        /** 6 rows × 2 vectors: 12 accumulators, 15 vector registers (AVX2 has sixteen). */
+        ROWS_6(6);
+
+        /** Rows of C in the tile. */
+        public final int rows;
+
+        Tile(int rows) {
+            this.rows = rows;
+        }
+
+        /** The vector registers the tile needs: rows × 2 accumulators, 2 vectors of B, 1 broadcast of A. */
+        public int registers() {
+            return rows * 2 + 2 + 1;
+        }
+    }
+
+    public static final Tile TILE = Tile.ROWS_4;      // the tile the products use
+    public static final int MR = TILE.rows;           // rows of the micro-tile
     public static final int NR = 2 * L;               // columns of the micro-tile: two vectors
     public static final int KC = 256;                 // depth of a packed block
     public static final int NC = 3072;                // columns of op(B) packed at a time
-    public static final int MC = 96;                         // rows of A packed at a time (a multiple of MR)
+    public static final int MC = 96;                         // rows of A packed at a time (a multiple of every tile's rows)
     public static final int PIECES_PER_THREAD = 4;           // pieces a parallel product is cut into, per thread
 
     /** The partial products of {@link #byDepth}, one buffer per calling thread, grown on demand: no allocation per call. */
@@ -39,7 +67,7 @@ public final class Gemm {
 
     /** Packing buffers, one set per thread, grown on demand: no allocation per call. */
     private static final ThreadLocal<double[][]> SCRATCH = ThreadLocal.withInitial(
-            () -> new double[][] {new double[MC * KC], new double[0], new double[MR * NR]});
+            () -> new double[][] {new double[MC * KC], new double[0], new double[Tile.ROWS_6.rows * NR]});
 
     private Gemm() {
     }
@@ -73,12 +101,21 @@ public final class Gemm {
     public static void gemm(boolean transA, boolean transB, int m, int n, int k, double alpha,
                             double[] a, int aOff, int lda, double[] b, int bOff, int ldb,
                             double beta, double[] c, int cOff, int ldc) {
-        block(transA, transB, 0, m, 0, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+        block(TILE.rows, transA, transB, 0, m, 0, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+    }
+
+    /**
+     * Single-threaded GEMM on whole arrays with the micro-kernel of {@code tile} instead of {@link #TILE}: the same
+     * product, to round-off, by the same blocking and packing. For measuring the tiles against each other.
+     */
+    public static void gemm(Tile tile, boolean transA, boolean transB, int m, int n, int k, double alpha,
+                            double[] a, int lda, double[] b, int ldb, double beta, double[] c, int ldc) {
+        block(tile.rows, transA, transB, 0, m, 0, n, k, alpha, a, 0, lda, b, 0, ldb, beta, c, 0, ldc);
     }
 
     /**
      * GEMM split across the fixed pool: by rows of C, or by columns when C is wider than tall (the MLM
-     * decoder, 307 × 8192), so that each piece packs only its own share of the larger operand, or along k
+     * decoder, M × V with M the masked rows), so that each piece packs only its own share of the larger operand, or along k
      * when C is small and k long ({@link #byDepth}). Rows and columns are cut into {@value #PIECES_PER_THREAD}
      * pieces per thread, which the threads take as they become free ({@link Pool#forEach}): on a shared machine
      * one thread is often slowed for a while, and with one fixed share each the other would wait for it. Each
@@ -89,7 +126,7 @@ public final class Gemm {
     public static void parallel(boolean transA, boolean transB, int m, int n, int k, double alpha,
                                 double[] a, int lda, double[] b, int ldb, double beta, double[] c, int ldc) {
         boolean byColumns = n > m;
-        int extent = byColumns ? n : m, unit = byColumns ? NR : MR;
+        int extent = byColumns ? n : m, unit = byColumns ? NR : TILE.rows;
         if (Pool.threads() == 1 || (long) m * n * k < 1L << 20 || (extent < 2 * unit && k < 2 * KC)) {
             gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
             return;
@@ -102,9 +139,9 @@ public final class Gemm {
         Pool.forEach((extent + chunk - 1) / chunk, piece -> {
             int from = piece * chunk, to = Math.min(extent, from + chunk);
             if (byColumns) {
-                block(transA, transB, 0, m, from, to, k, alpha, a, 0, lda, b, 0, ldb, beta, c, 0, ldc);
+                block(TILE.rows, transA, transB, 0, m, from, to, k, alpha, a, 0, lda, b, 0, ldb, beta, c, 0, ldc);
             } else {
-                block(transA, transB, from, to, 0, n, k, alpha, a, 0, lda, b, 0, ldb, beta, c, 0, ldc);
+                block(TILE.rows, transA, transB, from, to, 0, n, k, alpha, a, 0, lda, b, 0, ldb, beta, c, 0, ldc);
             }
         });
     }
@@ -114,7 +151,7 @@ public final class Gemm {
      * pieces per thread, or fewer when that would make them narrower than {@code unit}, each a multiple of
      * {@code unit} (the last takes what is left).
      */
-    static int pieceSize(int extent, int unit) {
+    public static int pieceSize(int extent, int unit) {
         int pieces = Math.max(1, Math.min(PIECES_PER_THREAD * Pool.threads(), extent / unit));
         return ((extent + pieces - 1) / pieces + unit - 1) / unit * unit;
     }
@@ -139,8 +176,8 @@ public final class Gemm {
             int p0 = s * chunk, kc = Math.min(chunk, k - p0), share = s;
             int aOff = transA ? p0 * lda : p0, bOff = transB ? p0 : p0 * ldb;   // op(A)[:, p0…], op(B)[p0…, :]
             work.add(share == 0
-                    ? () -> block(transA, transB, 0, m, 0, n, kc, alpha, a, aOff, lda, b, bOff, ldb, beta, c, 0, ldc)
-                    : () -> block(transA, transB, 0, m, 0, n, kc, alpha, a, aOff, lda, b, bOff, ldb, 0, partial,
+                    ? () -> block(TILE.rows, transA, transB, 0, m, 0, n, kc, alpha, a, aOff, lda, b, bOff, ldb, beta, c, 0, ldc)
+                    : () -> block(TILE.rows, transA, transB, 0, m, 0, n, kc, alpha, a, aOff, lda, b, bOff, ldb, 0, partial,
                             (share - 1) * m * n, n));
         }
         Pool.runAll(work);
@@ -166,12 +203,13 @@ public final class Gemm {
         if (bOff.length != count || cOff.length != count) {
             throw new IllegalArgumentException("batched: " + count + ", " + bOff.length + " and " + cOff.length + " offsets");
         }
-        Pool.forEach(count, i -> block(transA, transB, 0, m, 0, n, k, alpha, a, aOff[i], lda, b, bOff[i], ldb, beta, c, cOff[i], ldc));
+        Pool.forEach(count, i -> block(TILE.rows, transA, transB, 0, m, 0, n, k, alpha, a, aOff[i], lda, b, bOff[i], ldb, beta,
+                c, cOff[i], ldc));
     }
 
-    /** Rows [i0, i1) and columns [j0, j1) of C. */
+    /** Rows [i0, i1) and columns [j0, j1) of C, in micro-tiles of {@code mr} rows (one of the {@link Tile}s). */
     // tag::blocking[]
-    private static void block(boolean transA, boolean transB, int i0, int i1, int j0, int j1, int k, double alpha,
+    private static void block(int mr, boolean transA, boolean transB, int i0, int i1, int j0, int j1, int k, double alpha,
                               double[] a, int aOff, int lda, double[] b, int bOff, int ldb,
                               double beta, double[] c, int cOff, int ldc) {
         if (k == 0 || alpha == 0) {
@@ -189,11 +227,15 @@ public final class Gemm {
                 packB(transB, b, bOff, ldb, p0, kc, jc, nc, packedB);       // op(B)[p0:p0+kc, jc:jc+nc] in NR-wide panels
                 for (int ic = i0; ic < i1; ic += MC) {
                     int mc = Math.min(MC, i1 - ic);
-                    packA(transA, a, aOff, lda, ic, mc, p0, kc, alpha, packedA); // α·op(A)[ic:ic+mc, p0:p0+kc], MR-tall panels
+                    packA(mr, transA, a, aOff, lda, ic, mc, p0, kc, alpha, packedA); // α·op(A)[ic:ic+mc, p0:p0+kc], mr-tall panels
                     for (int jr = 0; jr < nc; jr += NR) {                   // one NR-wide panel of B stays in L1 …
-                        for (int ir = 0; ir < mc; ir += MR) {               // … while the MR-tall panels of A stream past
-                            micro(packedA, ir * kc, packedB, jr * kc, kc, tile);
-                            store(tile, c, cOff + (ic + ir) * ldc + jc + jr, ldc, Math.min(MR, mc - ir),
+                        for (int ir = 0; ir < mc; ir += mr) {               // … while the mr-tall panels of A stream past
+                            if (mr == 6) {
+                                micro6(packedA, ir * kc, packedB, jr * kc, kc, tile);
+                            } else {
+                                micro(packedA, ir * kc, packedB, jr * kc, kc, tile);
+                            }
+                            store(tile, mr, c, cOff + (ic + ir) * ldc + jc + jr, ldc, Math.min(mr, mc - ir),
                                     Math.min(NR, nc - jr), betaHere);
                         }
                     }
@@ -242,26 +284,25 @@ public final class Gemm {
     }
 
     /**
-     * Packs α·op(A) rows i0…i0+mc−1, columns p0…p0+kc−1, into panels of MR rows, each row of a panel stored
+     * Packs α·op(A) rows i0…i0+mc−1, columns p0…p0+kc−1, into panels of {@code mr} rows, each row of a panel stored
      * whole ({@code kc} numbers) before the next: op(A)[i0 + ir + r, p0 + p] goes to {@code out[ir·kc + r·kc + p]},
      * zero rows below the last. Without a transpose the rows are copied a vector at a time; the micro-kernel
-     * then reads the panel's MR rows side by side.
+     * then reads the panel's rows side by side.
      */
-    private static void packA(boolean transA, double[] a, int aOff, int lda, int i0, int mc, int p0, int kc, double alpha,
+    private static void packA(int mr, boolean transA, double[] a, int aOff, int lda, int i0, int mc, int p0, int kc, double alpha,
                               double[] out) {
-        for (int ir = 0; ir < mc; ir += MR) {
-            int base = ir * kc, h = Math.min(MR, mc - ir);
-            if (transA && h == MR) {                                        // op(A)[i, p] = A[p, i]: MR neighbours in a row of A
+        for (int ir = 0; ir < mc; ir += mr) {
+            int base = ir * kc, h = Math.min(mr, mc - ir);
+            if (transA && h == mr) {                                        // op(A)[i, p] = A[p, i]: mr neighbours in a row of A
                 for (int p = 0; p < kc; p++) {
                     int from = aOff + (p0 + p) * lda + i0 + ir, o = base + p;
-                    out[o] = alpha * a[from];
-                    out[o + kc] = alpha * a[from + 1];
-                    out[o + 2 * kc] = alpha * a[from + 2];
-                    out[o + 3 * kc] = alpha * a[from + 3];
+                    for (int r = 0; r < mr; r++) {
+                        out[o + r * kc] = alpha * a[from + r];
+                    }
                 }
                 continue;
             }
-            for (int r = 0; r < MR; r++) {
+            for (int r = 0; r < mr; r++) {
                 int o = base + r * kc;
                 if (r >= h) {
                     java.util.Arrays.fill(out, o, o + kc, 0);              // below the last row: zeros
@@ -287,7 +328,7 @@ public final class Gemm {
      * The micro-kernel: an MR × NR tile of products accumulated in eight vector registers, then handed to
      * {@link #store} through a small buffer. Eight accumulators keep both FMA units busy through the FMA
      * latency (two per cycle, four cycles each); with two vectors of B and one broadcast of A they use eleven
-     * registers, which fits AVX2's sixteen ({@link TileExperiment} measures larger tiles, which spill). The
+     * registers, which fits AVX2's sixteen (the tile experiment of {@code minibert.bench} measures larger tiles). The
      * method holds nothing but the loop: when the JIT compiled the stores to C, with their cases for β and
      * for edge tiles, into the same method, it ran out of registers and spilled accumulators.
      */
@@ -316,10 +357,42 @@ public final class Gemm {
     }
     // end::micro[]
 
-    /** Writes the valid h × w part of a tile to C at {@code c[cOff]}: C = tile + β·C (β = 0: C is not read). */
-    private static void store(double[] tile, double[] c, int cOff, int ldc, int h, int w, double beta) {
-        if (h == MR && w == NR) {                                        // a whole tile: two vectors a row
-            for (int r = 0; r < MR; r++) {
+    /** The micro-kernel of {@link Tile#ROWS_6}: six rows of two vectors, twelve accumulators. */
+    // tag::micro6[]
+    private static void micro6(double[] pa, int aOff, double[] pb, int bOff, int kc, double[] tile) {
+        DoubleVector c00 = DoubleVector.zero(S), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+        DoubleVector c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+        int a1 = aOff + kc, a2 = a1 + kc, a3 = a2 + kc, a4 = a3 + kc, a5 = a4 + kc;
+        for (int p = 0; p < kc; p++) {
+            int bo = bOff + p * NR;
+            DoubleVector b0 = DoubleVector.fromArray(S, pb, bo);
+            DoubleVector b1 = DoubleVector.fromArray(S, pb, bo + L);
+            DoubleVector a = DoubleVector.broadcast(S, pa[aOff + p]);
+            c00 = a.fma(b0, c00); c01 = a.fma(b1, c01);
+            a = DoubleVector.broadcast(S, pa[a1 + p]);
+            c10 = a.fma(b0, c10); c11 = a.fma(b1, c11);
+            a = DoubleVector.broadcast(S, pa[a2 + p]);
+            c20 = a.fma(b0, c20); c21 = a.fma(b1, c21);
+            a = DoubleVector.broadcast(S, pa[a3 + p]);
+            c30 = a.fma(b0, c30); c31 = a.fma(b1, c31);
+            a = DoubleVector.broadcast(S, pa[a4 + p]);
+            c40 = a.fma(b0, c40); c41 = a.fma(b1, c41);
+            a = DoubleVector.broadcast(S, pa[a5 + p]);
+            c50 = a.fma(b0, c50); c51 = a.fma(b1, c51);
+        }
+        c00.intoArray(tile, 0); c01.intoArray(tile, L);
+        c10.intoArray(tile, NR); c11.intoArray(tile, NR + L);
+        c20.intoArray(tile, 2 * NR); c21.intoArray(tile, 2 * NR + L);
+        c30.intoArray(tile, 3 * NR); c31.intoArray(tile, 3 * NR + L);
+        c40.intoArray(tile, 4 * NR); c41.intoArray(tile, 4 * NR + L);
+        c50.intoArray(tile, 5 * NR); c51.intoArray(tile, 5 * NR + L);
+    }
+    // end::micro6[]
+
+    /** Writes the valid h × w part of an mr-row tile to C at {@code c[cOff]}: C = tile + β·C (β = 0: C is not read). */
+    private static void store(double[] tile, int mr, double[] c, int cOff, int ldc, int h, int w, double beta) {
+        if (h == mr && w == NR) {                                        // a whole tile: two vectors a row
+            for (int r = 0; r < mr; r++) {
                 update(DoubleVector.fromArray(S, tile, r * NR), DoubleVector.fromArray(S, tile, r * NR + L), c, cOff + r * ldc, beta);
             }
             return;

@@ -167,6 +167,8 @@ class BrowserIT {
             }
             checkNavigation(name, problems);
             Files.write(shots.resolve(name.replace(".html", ".png")), driver.getScreenshotAs(OutputType.BYTES));
+            js("document.querySelectorAll('details').forEach(d => d.open = true);");   // the answers are read too
+            checkLayout(name + " at 1280 px", problems);
 
             // A phone: the prose must not scroll sideways (code and wide tables scroll inside themselves).
             driver.executeCdpCommand("Emulation.setDeviceMetricsOverride",
@@ -185,6 +187,7 @@ class BrowserIT {
             if (!overflow.isEmpty()) {
                 problems.add(name + ": at 375 px the page scrolls sideways: " + overflow);
             }
+            checkLayout(name + " at 375 px", problems);
             driver.executeCdpCommand("Emulation.clearDeviceMetricsOverride", Map.of());
         }
         double seconds = (System.nanoTime() - start) / 1e9;
@@ -192,6 +195,74 @@ class BrowserIT {
         assertTrue(pages >= 4, "fewer than 4 pages rendered");
         if (!problems.isEmpty()) {
             fail(problems.size() + " problems seen in the browser:\n  " + String.join("\n  ", problems));
+        }
+    }
+
+    /**
+     * What narrow columns and long lines do to the text: a number or a shape in a table cell broken across two
+     * lines ({@code 1.7e-} / {@code 10}, {@code [12,} / {@code 12]}), and a line of code wrapped to the left margin.
+     * The numbers are those {@link Fragments#UNBREAKABLE} describes.
+     */
+    private static void checkLayout(String where, List<String> problems) {
+        @SuppressWarnings("unchecked")
+        List<String> split = (List<String>) js("""
+                const re = new RegExp(arguments[0], 'g');
+                const out = [];
+                for (const cell of document.querySelectorAll('td, th')) {
+                  const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+                  for (let node; (node = walker.nextNode()); ) {
+                    const t = node.textContent;
+                    re.lastIndex = 0;
+                    for (let m; (m = re.exec(t)); ) {
+                      if (m[0].length === 0) { re.lastIndex++; continue; }
+                      const r = document.createRange();
+                      r.setStart(node, m.index);
+                      r.setEnd(node, m.index + m[0].length);
+                      const rects = Array.from(r.getClientRects()).filter(x => x.width > 0);
+                      const tops = rects.map(x => x.top);
+                      if (rects.length > 1 && Math.max(...tops) - Math.min(...tops) > rects[0].height / 2) out.push(m[0]);
+                    }
+                  }
+                }
+                return out.slice(0, 5);
+                """, Fragments.UNBREAKABLE.pattern());
+        if (!split.isEmpty()) {
+            problems.add(where + ": numbers or shapes split across lines in table cells: " + split);
+        }
+        @SuppressWarnings("unchecked")
+        List<String> wrapped = (List<String>) js("""
+                const out = [];
+                for (const pre of document.querySelectorAll('pre')) {
+                  const walker = document.createTreeWalker(pre, NodeFilter.SHOW_TEXT);
+                  const pos = [];
+                  for (let node; (node = walker.nextNode()); ) {
+                    for (let i = 0; i < node.textContent.length; i++) pos.push([node, i, node.textContent[i]]);
+                  }
+                  let start = 0;
+                  while (start < pos.length) {
+                    let end = start;
+                    while (end < pos.length && pos[end][2] !== '\\n') end++;
+                    let first = start;
+                    while (first < end && pos[first][2] === ' ') first++;
+                    if (first < end) {
+                      const r = document.createRange();
+                      r.setStart(pos[first][0], pos[first][1]);
+                      r.setEnd(pos[end - 1][0], pos[end - 1][1] + 1);
+                      const rects = Array.from(r.getClientRects()).filter(x => x.width > 0 && x.height > 0);
+                      const tops = rects.map(x => x.top);
+                      if (rects.length > 1 && Math.max(...tops) - Math.min(...tops) > rects[0].height / 2) {
+                        out.push(pos.slice(first, Math.min(end, first + 60)).map(p => p[2]).join(''));
+                        break;
+                      }
+                    }
+                    start = end + 1;
+                  }
+                  if (out.length >= 3) break;
+                }
+                return out;
+                """);
+        if (!wrapped.isEmpty()) {
+            problems.add(where + ": code lines wrap instead of scrolling: " + wrapped);
         }
     }
 

@@ -32,7 +32,7 @@ class ResultsTest {
         r.finish();
         String fragment = Files.readString(dir.resolve("results/gradcheck/attention.adoc"));
         assertTrue(fragment.contains("[#result-gradcheck-attention.result]"), fragment);
-        assertTrue(fragment.contains("|query.weight |1.0e-9"), fragment);
+        assertTrue(fragment.contains("|query.weight |pass:[<span class=\"nowrap\">1.0e-9</span>]"), fragment);
         assertTrue(fragment.contains("result gradcheck/attention · commit abc123 · seed 7 · data imdb 94dbef8e7010"), fragment);
         JsonNode index = new ObjectMapper().readTree(dir.resolve("results/index.json").toFile());
         assertEquals("gradcheck/attention", index.get("results").get(0).get("name").asText());
@@ -103,6 +103,20 @@ class ResultsTest {
     void markupInCellsIsShownLiterally() {
         assertEquals("plain 1.5e-9", Fragments.cell("plain 1.5e-9"));
         assertEquals("pass:c[a\\|b *c* \\]]", Fragments.cell("a|b *c* ]"));
+    }
+
+    @Test
+    void numbersAndShapesInTableCellsStayOnOneLine() {
+        assertEquals("query.weight", Fragments.tableCell("query.weight"), "no number: as before");
+        assertEquals("2048", Fragments.tableCell("2048"), "nothing to break inside: as before");
+        assertEquals("pass:[<span class=\"nowrap\">[12, 12\\]</span>]", Fragments.tableCell("[12, 12]"));
+        assertEquals("pass:[<span class=\"nowrap\">1.7e-10</span> (absolute)]", Fragments.tableCell("1.7e-10 (absolute)"));
+        assertEquals("pass:[41.2 (<span class=\"nowrap\">38.0–43.1</span>)]", Fragments.tableCell("41.2 (38.0–43.1)"));
+        assertEquals("pass:[<span class=\"nowrap\">1,881,991</span>]", Fragments.tableCell("1,881,991"));
+        assertEquals("pass:[##h &lt;<span class=\"nowrap\">3 × 4</span>&gt; a\\|b]", Fragments.tableCell("##h <3 × 4> a|b"),
+                "markup characters stay literal inside the passthrough");
+        assertEquals("ｃｋ (U+FF43 U+FF4B)", Glyphs.visible("ｃｋ"));
+        assertEquals("##h ★ дом", Glyphs.visible("##h ★ дом"), "Latin, symbols and Cyrillic are shown as they are");
     }
 
     @Test

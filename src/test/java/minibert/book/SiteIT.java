@@ -130,6 +130,89 @@ class SiteIT {
         }
     }
 
+    /**
+     * AsciiDoc that reached the reader as text: a caption's {@code 2^-24^} shown with its carets, a leftover
+     * passthrough, attribute reference, anchor, cross reference or macro. Code is left out: it may show markup on
+     * purpose.
+     */
+    @Test
+    void noAsciiDocMarkupLeaksIntoTheText() {
+        Pattern leak = Pattern.compile(String.join("|",
+                "pass:[a-z,]*\\[",                                   // a passthrough macro
+                "\\+\\+\\+",                                         // an inline passthrough
+                "\\^[^\\s^]{1,20}\\^",                                // superscript markup, 2^-24^
+                "~[^\\s~]{1,20}~",                                     // subscript markup, c~t~
+                "\\{[a-z][a-z0-9_-]*}",                                 // an attribute reference
+                "\\[\\[[\\w-]+(?:,[^\\]]*)?]]",                          // an anchor
+                "<<[^<>\\s][^<>]*>>",                                   // a cross reference
+                "\\b(?:link|xref|image|include|kbd|btn|footnote|stem|latexmath|indexterm):[^\\s\\[]*\\[",  // a macro
+                "(?<![`\\w])`[^`\\s][^`]*`(?![`\\w])"));                     // monospace markup
+        for (var e : pages.entrySet()) {
+            Element body = e.getValue().body().clone();
+            body.select("code, pre, script, style, .stemblock").remove();
+            String text = body.text().replaceAll("\\\\\\((?s:.*?)\\\\\\)", " ");    // inline math is TeX for MathJax
+            Matcher m = leak.matcher(text);
+            if (m.find()) {
+                int from = Math.max(0, m.start() - 60);
+                fail(e.getKey() + ": AsciiDoc markup shown as text: …" + text.substring(from, Math.min(text.length(), m.end() + 60)) + "…");
+            }
+        }
+    }
+
+    /**
+     * A character the page's fonts cannot show must be shown with its code point (U+XXXX) beside it, or the
+     * reader sees an empty box. The fonts: DejaVu Sans, which every font stack of the page names, read from this
+     * machine when it has it; otherwise the blocks {@link Glyphs} takes DejaVu to cover.
+     */
+    @Test
+    void everyCharacterCanBeShownOrIsNamedByItsCodePoint() throws Exception {
+        java.util.function.IntPredicate shown = Glyphs::shown;
+        Path dejaVu = Path.of("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf");
+        if (Files.isRegularFile(dejaVu)) {
+            java.awt.Font font = java.awt.Font.createFont(java.awt.Font.TRUETYPE_FONT, dejaVu.toFile());
+            shown = cp -> Character.isWhitespace(cp) || Character.getType(cp) == Character.FORMAT || font.canDisplay(cp);
+        }
+        for (var e : pages.entrySet()) {
+            Element body = e.getValue().body().clone();
+            body.select("script, style").remove();
+            String text = body.wholeText();
+            for (int i = 0; i < text.length(); ) {
+                int cp = text.codePointAt(i);
+                if (!shown.test(cp)) {
+                    String name = String.format(java.util.Locale.ROOT, "U+%04X", cp);
+                    String after = text.substring(i, Math.min(text.length(), i + 300));
+                    assertTrue(after.contains(name), e.getKey() + ": the character " + name + " has no glyph in the page's fonts and is not "
+                            + "named by its code point: …" + text.substring(Math.max(0, i - 40), Math.min(text.length(), i + 40)) + "…");
+                }
+                i += Character.charCount(cp);
+            }
+        }
+    }
+
+    /**
+     * A promise of a chapter still to be written is marked {@code [.promise]#"Title"#} and names the chapter
+     * without a link. Once a chapter of that title is in the contents, the promise must become a link: the check
+     * fails, naming it.
+     */
+    @Test
+    void promisesNameChaptersThatDoNotExistYet() {
+        Map<String, String> titles = new LinkedHashMap<>();
+        for (String page : contentsOrder()) {
+            Document doc = pages.get(page);
+            if (doc != null && doc.selectFirst("h1") != null) {
+                titles.put(doc.selectFirst("h1").text().replaceFirst("^Appendix: ", ""), page);
+            }
+        }
+        for (var e : pages.entrySet()) {
+            for (Element promise : e.getValue().select(".promise")) {
+                String title = promise.text().replaceAll("^[\"“]|[\"”]$", "");
+                assertFalse(titles.containsKey(title), e.getKey() + ": the promised chapter \"" + title + "\" exists now ("
+                        + titles.get(title) + "): make the promise a link to it");
+                assertTrue(promise.select("a").isEmpty(), e.getKey() + ": a promise links somewhere: " + promise.outerHtml());
+            }
+        }
+    }
+
     @Test
     void nothingIsLoadedFromOutsideTheSite() {
         for (var e : pages.entrySet()) {

@@ -46,6 +46,17 @@ class MainTest {
     }
 
     @Test
+    void benchRefusesATrainingConfigItCannotUse(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path bad = dir.resolve("train/bad.yaml");
+        java.nio.file.Files.createDirectories(bad.getParent());
+        java.nio.file.Files.writeString(bad, "batch_size: 3\n");
+        Run r = run("bench", "--config", bad.toString());
+        assertEquals(2, r.code(), "the products are sized from the config: a bad one measures nothing");
+        assertTrue(r.err().contains(bad.toString()), r.err());
+        assertTrue(r.out().isEmpty(), r.out());
+    }
+
+    @Test
     void configCheckAcceptsTheProjectConfigsAndRejectsABadOne(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
         String project = System.getProperty("minibert.project.dir", ".");
         assertEquals(0, run("config", "check", project + "/configs/model/mini-bert.yaml", project + "/configs/train/pretrain.yaml").code());

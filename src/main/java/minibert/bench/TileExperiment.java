@@ -1,30 +1,69 @@
-package minibert.tensor;
+package minibert.bench;
 
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.VectorSpecies;
+import minibert.tensor.Gemm;
+import minibert.tensor.GemmF;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 
 /**
- * Why the micro-kernel's tile is {@value Gemm#MR} rows of two vectors: the same inner loop with four tile
- * shapes, each run on packed panels small enough to stay in the L1 cache, so that only the tile's use of
- * registers differs. A tile needs rows × vectors accumulators, one register per vector of B and one for the
- * broadcast of A; when that exceeds the register file (sixteen vector registers with AVX2, thirty-two with
- * AVX-512) the JIT keeps some accumulators in memory and reloads them on every step along k.
+ * Which micro-kernel tile is fastest on this machine, measured two ways.
  *
- * <p>Teaching code, measured by the build for the "Making it fast" chapter; {@link Gemm} uses one tile.
+ * <p>{@link #innerLoop}: the micro-kernel's inner loop with four tile shapes, each run on packed panels small
+ * enough to stay in the L1 cache, so that only the tile's use of registers differs. A tile needs rows × vectors
+ * accumulators, one register per vector of B and one for the broadcast of A ({@link #registers}); when that
+ * exceeds the register file (sixteen vector registers with AVX2, thirty-two with AVX-512) the JIT keeps some
+ * accumulators in memory and reloads them on every step along k.
+ *
+ * <p>{@link #inKernel}: the whole product, packing and cache blocking included, with each of {@link Gemm.Tile}'s
+ * tiles, on the model's shapes, in double and in float: what the choice of {@link Gemm#TILE} rests on.
+ *
+ * <p>Both take turns: in each round every variant runs once, timed, so that other work on the machine slows all
+ * of them alike; the figures are {@link Sample}s of the rounds, and the tiles are compared round by round
+ * ({@link Comparison}).
  */
 public final class TileExperiment {
 
     private static final VectorSpecies<Double> S = Gemm.S;
     private static final int L = Gemm.L;
-    private static final int KC = 256;
+    private static final int KC = Gemm.KC;
+    /** Kernel calls per timed run of the inner loop: long enough to time, short enough for many rounds. */
+    private static final int CALLS = 4000;
 
-    /** One tile: its shape, the vector registers it needs, and the GFLOP/s measured (median). */
-    public record Row(int rows, int vectors, int registers, double gflops) {
+    /**
+     * One tile of the inner-loop experiment: its shape, the vector registers it needs, and its GFLOP/s in every
+     * round, in the order of the rounds (so that two tiles can be compared round by round).
+     */
+    public record Row(int rows, int vectors, int registers, double[] perRound) {
+
+        public Row {
+            perRound = perRound.clone();
+        }
+
+        /** The rounds' GFLOP/s as a sample: median, slowest, fastest. */
+        public Sample gflops() {
+            return Sample.of(perRound);
+        }
+
+        /** This tile against another, round by round. */
+        public Comparison versus(Row other) {
+            return Comparison.ofRates(perRound, other.perRound);
+        }
+    }
+
+    /**
+     * One product with the kernel's tile and with another, round by round.
+     *
+     * @param precision "double" or "float"
+     * @param tile      the tile the kernel uses ({@link Gemm#TILE})
+     * @param other     the tile measured against it
+     * @param versus    the other tile's rate against the kernel's tile's, round by round
+     */
+    public record KernelRow(ProductShape shape, String precision, Gemm.Tile tile, Sample tileRate, Gemm.Tile other,
+                            Sample otherRate, Comparison versus) {
     }
 
     private interface Kernel {
@@ -34,17 +73,22 @@ public final class TileExperiment {
     private TileExperiment() {
     }
 
-    /**
-     * Measures each tile: {@code reps} timed runs after a warm-up, median reported. The whole measurement runs
-     * twice and the first pass is discarded: in a fresh JVM the first tile measured was otherwise still
-     * running code that the JIT later replaced.
-     */
-    public static List<Row> run(int reps) {
-        measure(1);
-        return measure(reps);
+    /** The vector registers a tile of {@code rows} rows × {@code vectors} vectors needs: the accumulators, B's vectors, one broadcast. */
+    public static int registers(int rows, int vectors) {
+        return rows * vectors + vectors + 1;
     }
 
-    private static List<Row> measure(int reps) {
+    /**
+     * The inner loop of four tiles, {@code rounds} rounds after a warm-up. The whole measurement runs twice and
+     * the first pass is discarded: in a fresh JVM the first tile measured was otherwise still running code that
+     * the JIT later replaced.
+     */
+    public static List<Row> innerLoop(int rounds) {
+        measureInnerLoop(2);
+        return measureInnerLoop(rounds);
+    }
+
+    private static List<Row> measureInnerLoop(int rounds) {
         int[][] shapes = {{4, 2}, {5, 2}, {6, 2}, {4, 3}};
         Kernel[] kernels = {TileExperiment::tile4x2, TileExperiment::tile5x2, TileExperiment::tile6x2, TileExperiment::tile4x3};
         Random random = new Random(1);
@@ -59,26 +103,20 @@ public final class TileExperiment {
         // kernel is inlined into it, where the loop's own variables would take registers from the tile.
         for (int round = 0; round < 3; round++) {
             for (Kernel kernel : kernels) {
-                repeat(kernel, 4000, pa, pb, out);
+                repeat(kernel, CALLS, pa, pb, out);
             }
         }
+        Runnable[] variants = new Runnable[kernels.length];
+        for (int t = 0; t < kernels.length; t++) {
+            Kernel kernel = kernels[t];
+            variants[t] = () -> repeat(kernel, CALLS, pa, pb, out);
+        }
+        double[][] ns = Rounds.nanos(rounds, variants);
         List<Row> rows = new ArrayList<>();
         for (int t = 0; t < kernels.length; t++) {
-            int mr = shapes[t][0], nv = shapes[t][1], calls = 4000;
-            double flops = 2.0 * mr * nv * L * KC * calls;
-            double[] g = new double[reps];
-            long warmUntil = System.nanoTime() + 300_000_000L;
-            for (int rep = -1; rep < reps; rep++) {
-                do {
-                    long t0 = System.nanoTime();
-                    repeat(kernels[t], calls, pa, pb, out);
-                    if (rep >= 0) {
-                        g[rep] = flops / (System.nanoTime() - t0);
-                    }
-                } while (rep < 0 && System.nanoTime() < warmUntil);
-            }
-            Arrays.sort(g);
-            rows.add(new Row(mr, nv, mr * nv + nv + 1, g[reps / 2]));
+            int mr = shapes[t][0], nv = shapes[t][1];
+            double flops = 2.0 * mr * nv * L * KC * CALLS;
+            rows.add(new Row(mr, nv, registers(mr, nv), Rounds.rates(flops, ns[t])));
         }
         return rows;
     }
@@ -88,6 +126,40 @@ public final class TileExperiment {
         for (int c = 0; c < calls; c++) {
             kernel.run(pa, pb, KC, out);
         }
+    }
+
+    /**
+     * Each shape, single-threaded, with the kernel's tile and with every other tile of {@link Gemm.Tile}, in double
+     * and in float, {@code rounds} rounds each.
+     */
+    public static List<KernelRow> inKernel(List<ProductShape> shapes, int rounds) {
+        GemmBenchmark.warmUp();
+        List<KernelRow> out = new ArrayList<>();
+        Random rnd = new Random(4);
+        for (ProductShape s : shapes) {
+            double[] a = GemmBenchmark.random(s.transA() ? s.k() : s.m(), s.transA() ? s.m() : s.k(), rnd).data;
+            double[] b = GemmBenchmark.random(s.transB() ? s.n() : s.k(), s.transB() ? s.k() : s.n(), rnd).data;
+            double[] c = new double[s.m() * s.n()];
+            float[] af = GemmBenchmark.toFloat(a), bf = GemmBenchmark.toFloat(b), cf = new float[c.length];
+            int lda = s.transA() ? s.m() : s.k(), ldb = s.transB() ? s.k() : s.n();
+            for (Gemm.Tile other : Gemm.Tile.values()) {
+                if (other == Gemm.TILE) {
+                    continue;
+                }
+                GemmF.Tile otherF = GemmF.Tile.valueOf(other.name()), tileF = GemmF.Tile.valueOf(Gemm.TILE.name());
+                double[][] ns = Rounds.nanos(rounds,
+                        () -> Gemm.gemm(Gemm.TILE, s.transA(), s.transB(), s.m(), s.n(), s.k(), 1, a, lda, b, ldb, 0, c, s.n()),
+                        () -> Gemm.gemm(other, s.transA(), s.transB(), s.m(), s.n(), s.k(), 1, a, lda, b, ldb, 0, c, s.n()),
+                        () -> GemmF.gemm(tileF, s.transA(), s.transB(), s.m(), s.n(), s.k(), 1f, af, lda, bf, ldb, 0f, cf, s.n()),
+                        () -> GemmF.gemm(otherF, s.transA(), s.transB(), s.m(), s.n(), s.k(), 1f, af, lda, bf, ldb, 0f, cf, s.n()));
+                double[] tile = Rounds.rates(s.flops(), ns[0]), mine = Rounds.rates(s.flops(), ns[1]);
+                double[] tileFl = Rounds.rates(s.flops(), ns[2]), mineFl = Rounds.rates(s.flops(), ns[3]);
+                out.add(new KernelRow(s, "double", Gemm.TILE, Sample.of(tile), other, Sample.of(mine), Comparison.ofRates(mine, tile)));
+                out.add(new KernelRow(s, "float", Gemm.TILE, Sample.of(tileFl), other, Sample.of(mineFl),
+                        Comparison.ofRates(mineFl, tileFl)));
+            }
+        }
+        return out;
     }
 
     /** 4 rows × 2 vectors: 8 accumulators + 2 B vectors + 1 broadcast = 11 vector registers. */

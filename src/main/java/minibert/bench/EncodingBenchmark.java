@@ -1,4 +1,6 @@
-package minibert.text;
+package minibert.bench;
+
+import minibert.text.WordPiece;
 
 import java.util.Arrays;
 import java.util.List;

@@ -1,5 +1,6 @@
-package minibert.tensor;
+package minibert.bench;
 
+import minibert.tensor.Gemm;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -13,7 +14,8 @@ class GemmBenchmarkTest {
 
     private static GemmBenchmark.Row row(int m, int n, int k, boolean ta, boolean tb, int batch,
                                          double single, double multi, double floatSingle) {
-        return new GemmBenchmark.Row(new GemmBenchmark.Shape("s", m, n, k, ta, tb, batch), 1, single, multi, floatSingle, 2 * floatSingle);
+        return new GemmBenchmark.Row(new ProductShape("s", m, n, k, ta, tb, batch), Sample.of(1), Sample.of(single * 0.9, single, single * 1.1),
+                Sample.of(multi), Sample.of(floatSingle), Sample.of(2 * floatSingle));
     }
 
     @Test
@@ -33,7 +35,9 @@ class GemmBenchmarkTest {
         assertTrue(goals.get(2).met());
         assertTrue(goals.get(3).met(), goals.get(3).toString());
         assertEquals("lowest 1.80× (the FMA loop: 1.90×)", goals.get(3).measured());
+        assertTrue(goals.get(3).goal().contains("2048-row"), "the tallest shapes are named by their rows: " + goals.get(3).goal());
         assertEquals(45 / (50.0 * Gemm.threads()) >= 0.4, goals.get(4).met());
+        assertEquals(0.2, good.get(0).spread(), 1e-12, "a row's spread is its widest figure's");
 
         List<GemmBenchmark.Row> poor = List.of(
                 row(2048, 192, 192, false, true, 1, 29, 40, 59),          // 58%, 1.38×; float 59%

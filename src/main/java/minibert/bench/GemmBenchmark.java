@@ -1,32 +1,34 @@
-package minibert.tensor;
+package minibert.bench;
 
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
+import minibert.tensor.Gemm;
+import minibert.tensor.GemmF;
+import minibert.tensor.Pool;
 import org.ejml.data.DMatrixRMaj;
+import org.ejml.dense.row.CommonOps_DDRM;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
 
 /**
- * Measures GFLOP/s of EJML and of {@link Gemm} (one thread and all threads) on the model's product shapes,
- * and the machine's double-precision FMA peak on one core by a loop of independent FMAs, in the same run.
- * Each figure is the median of several timed repetitions after warm-up.
+ * Measures GFLOP/s of EJML and of {@link Gemm} (one thread and all threads, double and float) on the model's
+ * product shapes ({@link ModelProducts}), and the machine's FMA peak by a loop of independent FMAs, in the same
+ * run. Each figure is a {@link Sample} of several timed repetitions after warm-up: its median and its spread.
  */
 public final class GemmBenchmark {
 
-    /** One product shape: C [m, n] = op(A) op(B), with op(A) [m, k]. */
-    public record Shape(String label, int m, int n, int k, boolean transA, boolean transB, int batch) {
-        double flops() {
-            return 2.0 * m * n * k * batch;
-        }
-    }
+    /** The figures for one shape, in GFLOP/s, each with its runs. */
+    public record Row(ProductShape shape, Sample ejml, Sample single, Sample multi, Sample floatSingle, Sample floatMulti) {
 
-    /** The figures for one shape, in GFLOP/s. */
-    public record Row(Shape shape, double ejml, double single, double multi, double floatSingle, double floatMulti) {
+        /** The widest spread of the row's five figures. */
+        public double spread() {
+            return Math.max(Math.max(ejml.spread(), single.spread()), Math.max(multi.spread(),
+                    Math.max(floatSingle.spread(), floatMulti.spread())));
+        }
     }
 
     /**
@@ -40,50 +42,43 @@ public final class GemmBenchmark {
     private GemmBenchmark() {
     }
 
-    /** The transformer's product shapes at B·T = 2048, H = 192, I = 768, V = 8192 (M = 307 masked rows). */
-    public static List<Shape> modelShapes() {
-        return List.of(
-                new Shape("QKV / output projection  x·Wᵀ", 2048, 192, 192, false, true, 1),
-                new Shape("FFN up  x·W1ᵀ", 2048, 768, 192, false, true, 1),
-                new Shape("FFN down  a·W2ᵀ", 2048, 192, 768, false, true, 1),
-                new Shape("MLM decoder  t·Eᵀ", 307, 8192, 192, false, true, 1),
-                new Shape("weight gradient  dyᵀ·x (H×H)", 192, 192, 2048, true, false, 1),
-                new Shape("weight gradient  dyᵀ·x (I×H)", 768, 192, 2048, true, false, 1),
-                new Shape("input gradient  dy·W (H→H)", 2048, 192, 192, false, false, 1),
-                new Shape("input gradient  dy·W (I→H)", 2048, 192, 768, false, false, 1),
-                new Shape("attention  Q·Kᵀ, 128 × (64×64×48)", 64, 64, 48, false, true, 128));
-    }
-
     /** One of the fast-kernel issue's measured goals: what it asks, what was measured, and whether that meets it. */
     public record Goal(String goal, String measured, boolean met) {
     }
 
     /**
-     * The measured goals, judged on one run's figures: the plain and ABᵀ shapes on one thread against the FMA
-     * peak in both precisions, the AᵀB shapes' time per flop against the plain shapes', two threads against one
-     * on the 2048-row shapes (beside what the FMA loop itself gains from all threads, {@code peakAll ÷ peak},
+     * The measured goals, judged on one run's medians: the plain and ABᵀ shapes on one thread against the FMA
+     * peak in both precisions, the AᵀB shapes' time per flop against the plain shapes', all threads against one
+     * on the shapes with B·T rows (beside what the FMA loop itself gains from all threads, {@code peakAll ÷ peak},
      * which no product can exceed), the batched attention products against the peak of the cores they run on.
+     *
+     * @param rows the shapes' figures; the shapes with the most rows are the B·T-row ones
      */
     public static List<Goal> goals(List<Row> rows, double peak, double peakF, double peakAll) {
         double plainSingle = Double.MAX_VALUE, plainFloat = Double.MAX_VALUE, speedup = Double.MAX_VALUE;
         double plainRate = 0, transA = Double.MAX_VALUE, batched = 0;
-        int plainCount = 0;
+        int plainCount = 0, tallest = 0;
         for (Row r : rows) {
-            Shape s = r.shape();
+            if (r.shape().batch() == 1) {
+                tallest = Math.max(tallest, r.shape().m());
+            }
+        }
+        for (Row r : rows) {
+            ProductShape s = r.shape();
             if (s.batch() == 1 && !s.transA()) {                            // x·Wᵀ and dy·W: the plain and ABᵀ shapes
-                plainSingle = Math.min(plainSingle, r.single() / peak);
-                plainFloat = Math.min(plainFloat, r.floatSingle() / peakF);
-                plainRate += r.single();
+                plainSingle = Math.min(plainSingle, r.single().median() / peak);
+                plainFloat = Math.min(plainFloat, r.floatSingle().median() / peakF);
+                plainRate += r.single().median();
                 plainCount++;
             }
             if (s.batch() == 1 && s.transA()) {
-                transA = Math.min(transA, r.single());
+                transA = Math.min(transA, r.single().median());
             }
-            if (s.batch() == 1 && s.m() == 2048) {
-                speedup = Math.min(speedup, r.multi() / r.single());
+            if (s.batch() == 1 && s.m() == tallest) {
+                speedup = Math.min(speedup, r.multi().median() / r.single().median());
             }
             if (s.batch() > 1) {
-                batched = r.multi() / (peak * Gemm.threads());
+                batched = r.multi().median() / (peak * Gemm.threads());
             }
         }
         double timePerFlop = plainRate / plainCount / transA;               // slowest AᵀB against the plain shapes' mean
@@ -94,53 +89,55 @@ public final class GemmBenchmark {
                         String.format(Locale.ROOT, "lowest %.0f%%", 100 * plainFloat), plainFloat >= 0.6),
                 new Goal("AᵀB weight-gradient shapes: time per flop within 1.5× of the plain shapes'",
                         String.format(Locale.ROOT, "worst %.2f×", timePerFlop), timePerFlop <= 1.5),
-                new Goal(Gemm.threads() + " threads at least 1.6× one thread on the 2048-row shapes",
+                new Goal(Gemm.threads() + " threads at least 1.6× one thread on the " + tallest + "-row shapes",
                         String.format(Locale.ROOT, "lowest %.2f× (the FMA loop: %.2f×)", speedup, peakAll / peak), speedup >= 1.6),
                 new Goal("batched attention products: at least 40% of the peak of the cores they run on",
                         String.format(Locale.ROOT, "%.0f%%", 100 * batched), batched >= 0.4));
     }
 
     /**
-     * Runs every shape; {@code reps} timed repetitions each (median reported). The whole measurement runs twice
-     * and the first pass, one repetition each, is discarded: measured in a single pass, the first shape came
-     * out a third slower than the same shape measured last, still running code that the JIT replaced later.
+     * Runs every shape; {@code reps} timed repetitions each. The whole measurement runs twice and the first pass,
+     * one repetition each, is discarded: measured in a single pass, the first shape came out a third slower than
+     * the same shape measured last, still running code that the JIT replaced later.
      */
-    public static List<Row> run(List<Shape> shapes, int reps) {
+    public static List<Row> run(List<ProductShape> shapes, int reps) {
         warmUp();
         Random rnd = new Random(1);
-        for (Shape s : shapes) {
+        for (ProductShape s : shapes) {
             measure(s, 1, rnd);
         }
         List<Row> rows = new ArrayList<>();
-        for (Shape s : shapes) {
+        for (ProductShape s : shapes) {
             rows.add(measure(s, reps, rnd));
         }
         return rows;
     }
 
     /** One shape: the five variants, {@code reps} timed repetitions each. */
-    private static Row measure(Shape s, int reps, Random rnd) {
-        DMatrixRMaj[] as = new DMatrixRMaj[s.batch], bs = new DMatrixRMaj[s.batch], cs = new DMatrixRMaj[s.batch];
-        for (int i = 0; i < s.batch; i++) {
-            as[i] = random(s.transA ? s.k : s.m, s.transA ? s.m : s.k, rnd);
-            bs[i] = random(s.transB ? s.n : s.k, s.transB ? s.k : s.n, rnd);
-            cs[i] = new DMatrixRMaj(s.m, s.n);
+    private static Row measure(ProductShape s, int reps, Random rnd) {
+        int count = s.batch();
+        DMatrixRMaj[] as = new DMatrixRMaj[count], bs = new DMatrixRMaj[count], cs = new DMatrixRMaj[count];
+        for (int i = 0; i < count; i++) {
+            as[i] = random(s.transA() ? s.k() : s.m(), s.transA() ? s.m() : s.k(), rnd);
+            bs[i] = random(s.transB() ? s.n() : s.k(), s.transB() ? s.k() : s.n(), rnd);
+            cs[i] = new DMatrixRMaj(s.m(), s.n());
         }
         Runnable ejml = () -> {
-            for (int i = 0; i < s.batch; i++) {
-                Products.EJML.gemm(s.transA, s.transB, 1, as[i], bs[i], 0, cs[i]);
+            for (int i = 0; i < count; i++) {
+                ejml(s.transA(), s.transB(), as[i], bs[i], cs[i]);
             }
         };
         Runnable single = () -> {
-            for (int i = 0; i < s.batch; i++) {
-                Gemm.gemm(s.transA, s.transB, s.m, s.n, s.k, 1, as[i].data, as[i].numCols, bs[i].data, bs[i].numCols, 0, cs[i].data, s.n);
+            for (int i = 0; i < count; i++) {
+                Gemm.gemm(s.transA(), s.transB(), s.m(), s.n(), s.k(), 1, as[i].data, as[i].numCols, bs[i].data, bs[i].numCols,
+                        0, cs[i].data, s.n());
             }
         };
         // the batched entry reads every product from one array, at offsets, as the attention does
-        int sa = as[0].getNumElements(), sb = bs[0].getNumElements(), sc = s.m * s.n;
-        double[] aAll = new double[s.batch * sa], bAll = new double[s.batch * sb], cAll = new double[s.batch * sc];
-        int[] aOff = new int[s.batch], bOff = new int[s.batch], cOff = new int[s.batch];
-        for (int i = 0; i < s.batch; i++) {
+        int sa = as[0].getNumElements(), sb = bs[0].getNumElements(), sc = s.m() * s.n();
+        double[] aAll = new double[count * sa], bAll = new double[count * sb], cAll = new double[count * sc];
+        int[] aOff = new int[count], bOff = new int[count], cOff = new int[count];
+        for (int i = 0; i < count; i++) {
             aOff[i] = i * sa;
             bOff[i] = i * sb;
             cOff[i] = i * sc;
@@ -148,37 +145,53 @@ public final class GemmBenchmark {
             System.arraycopy(bs[i].data, 0, bAll, bOff[i], sb);
         }
         Runnable multi = () -> {
-            if (s.batch > 1) {
-                Gemm.batched(s.transA, s.transB, s.m, s.n, s.k, 1, aAll, aOff, as[0].numCols, bAll, bOff, bs[0].numCols,
-                        0, cAll, cOff, s.n);
+            if (count > 1) {
+                Gemm.batched(s.transA(), s.transB(), s.m(), s.n(), s.k(), 1, aAll, aOff, as[0].numCols, bAll, bOff,
+                        bs[0].numCols, 0, cAll, cOff, s.n());
             } else {
-                Gemm.parallel(s.transA, s.transB, s.m, s.n, s.k, 1, as[0].data, as[0].numCols, bs[0].data, bs[0].numCols, 0, cs[0].data, s.n);
+                Gemm.parallel(s.transA(), s.transB(), s.m(), s.n(), s.k(), 1, as[0].data, as[0].numCols, bs[0].data,
+                        bs[0].numCols, 0, cs[0].data, s.n());
             }
         };
-        float[][] af = new float[s.batch][], bf = new float[s.batch][], cf = new float[s.batch][];
-        for (int i = 0; i < s.batch; i++) {
+        float[][] af = new float[count][], bf = new float[count][], cf = new float[count][];
+        for (int i = 0; i < count; i++) {
             af[i] = toFloat(as[i].data);
             bf[i] = toFloat(bs[i].data);
-            cf[i] = new float[s.m * s.n];
+            cf[i] = new float[s.m() * s.n()];
         }
         Runnable floatSingle = () -> {
-            for (int i = 0; i < s.batch; i++) {
-                GemmF.gemm(s.transA, s.transB, s.m, s.n, s.k, 1f, af[i], as[i].numCols, bf[i], bs[i].numCols, 0f, cf[i], s.n);
+            for (int i = 0; i < count; i++) {
+                GemmF.gemm(s.transA(), s.transB(), s.m(), s.n(), s.k(), 1f, af[i], as[i].numCols, bf[i], bs[i].numCols, 0f,
+                        cf[i], s.n());
             }
         };
         float[] aAllF = toFloat(aAll), bAllF = toFloat(bAll), cAllF = new float[cAll.length];
         Runnable floatMulti = () -> {
-            if (s.batch > 1) {
-                GemmF.batched(s.transA, s.transB, s.m, s.n, s.k, 1f, aAllF, aOff, as[0].numCols, bAllF, bOff, bs[0].numCols,
-                        0f, cAllF, cOff, s.n);
+            if (count > 1) {
+                GemmF.batched(s.transA(), s.transB(), s.m(), s.n(), s.k(), 1f, aAllF, aOff, as[0].numCols, bAllF, bOff,
+                        bs[0].numCols, 0f, cAllF, cOff, s.n());
             } else {
-                GemmF.parallel(s.transA, s.transB, s.m, s.n, s.k, 1f, af[0], as[0].numCols, bf[0], bs[0].numCols, 0f, cf[0], s.n);
+                GemmF.parallel(s.transA(), s.transB(), s.m(), s.n(), s.k(), 1f, af[0], as[0].numCols, bf[0], bs[0].numCols,
+                        0f, cf[0], s.n());
             }
         };
         // the five variants take turns, one timed run each per round, so that a burst of other work on the
         // machine slows all of them alike and the ratios between them stay fair
-        double[] g = time(s, reps, ejml, single, multi, floatSingle, floatMulti);
+        Sample[] g = Rounds.rates(s.flops(), reps, ejml, single, multi, floatSingle, floatMulti);
         return new Row(s, g[0], g[1], g[2], g[3], g[4]);
+    }
+
+    /** C = op(A)·op(B) by EJML's {@code CommonOps_DDRM}, the reference the kernel is measured against. */
+    static void ejml(boolean transA, boolean transB, DMatrixRMaj a, DMatrixRMaj b, DMatrixRMaj c) {
+        if (transA && transB) {
+            CommonOps_DDRM.multTransAB(a, b, c);
+        } else if (transA) {
+            CommonOps_DDRM.multTransA(a, b, c);
+        } else if (transB) {
+            CommonOps_DDRM.multTransB(a, b, c);
+        } else {
+            CommonOps_DDRM.mult(a, b, c);
+        }
     }
 
     /**
@@ -186,7 +199,7 @@ public final class GemmBenchmark {
      * splits, the batched entry) before anything is timed, so that the JIT compiles them with complete
      * profiles: otherwise the first shapes are timed while the code is still being replaced.
      */
-    private static void warmUp() {
+    static void warmUp() {
         Random rnd = new Random(2);
         int[][] shapes = {{130, 200, 300}, {40, 1000, 64}, {16, 16, 2048}, {64, 64, 48}};
         for (int round = 0; round < 4; round++) {
@@ -218,38 +231,11 @@ public final class GemmBenchmark {
     }
 
     /**
-     * Median GFLOP/s of each variant: warmed up in turn, then timed in rounds, one run of each per round. Each
-     * timed run but the first variant's (EJML, the reference) follows an untimed one of the same variant, so
-     * that a kernel is timed on operands in its caches, as when it runs alone, and not on what the variant
-     * before it left there.
+     * Double-precision FMA peak of one core in GFLOP/s: {@value #CHAINS} independent vector FMA chains, the fastest of
+     * 7 timed runs. A peak is what the core can do; other work on the machine can only slow a run of the loop, never
+     * speed it up, so the fastest run is the best estimate of it (a median taken in a busy period understates the
+     * peak, and every share of it then comes out too high).
      */
-    private static double[] time(Shape s, int reps, Runnable... variants) {
-        for (Runnable r : variants) {
-            long warmUntil = System.nanoTime() + 200_000_000L;            // JIT warm-up: 0.2 s and at least 3 runs
-            for (int w = 0; w < 3 || System.nanoTime() < warmUntil; w++) {
-                r.run();
-            }
-        }
-        double[][] g = new double[variants.length][reps];
-        for (int i = 0; i < reps; i++) {
-            for (int v = 0; v < variants.length; v++) {
-                if (v > 0) {
-                    variants[v].run();          // untimed, so that its operands are back in the caches of its threads
-                }
-                long t0 = System.nanoTime();
-                variants[v].run();
-                g[v][i] = s.flops() / (System.nanoTime() - t0);
-            }
-        }
-        double[] medians = new double[variants.length];
-        for (int v = 0; v < variants.length; v++) {
-            Arrays.sort(g[v]);
-            medians[v] = g[v][reps / 2];
-        }
-        return medians;
-    }
-
-    /** Double-precision FMA peak of one core in GFLOP/s: {@value #CHAINS} independent vector FMA chains, median of 5. */
     public static double fmaPeak() {
         return peak(GemmBenchmark::fmaLoop, Gemm.L, 1);
     }
@@ -268,11 +254,11 @@ public final class GemmBenchmark {
         return peak(GemmBenchmark::fmaLoop, Gemm.L, Pool.threads());
     }
 
-    /** Median GFLOP/s of an FMA loop of {@value #CHAINS} chains of {@code lanes}-wide vectors, run on {@code threads} threads at once. */
+    /** The fastest of 7 runs, in GFLOP/s, of an FMA loop of {@value #CHAINS} chains of {@code lanes}-wide vectors, on {@code threads} threads at once. */
     private static double peak(java.util.function.LongToDoubleFunction loop, int lanes, int threads) {
         // many calls of a short loop, so that the JIT compiles the method itself and not only the loop inside
         // one long call (on-stack replacement), which left later calls in slower code
-        double[] g = new double[5];
+        double[] g = new double[7];
         long iters = 200_000;
         int calls = 100;
         double[] sums = new double[threads];
@@ -287,7 +273,7 @@ public final class GemmBenchmark {
                 sums[share] = sum;
             });
         }
-        for (int rep = -3; rep < 5; rep++) {
+        for (int rep = -3; rep < g.length; rep++) {
             long t0 = System.nanoTime();
             if (threads == 1) {
                 shares.get(0).run();
@@ -300,8 +286,7 @@ public final class GemmBenchmark {
                 g[rep] = 2.0 * CHAINS * lanes * iters * calls * threads / ns;
             }
         }
-        Arrays.sort(g);
-        return g[2];
+        return Sample.of(g).max();
     }
 
     private static double fmaLoop(long iters) {
@@ -320,7 +305,7 @@ public final class GemmBenchmark {
                 .reduceLanes(VectorOperators.ADD);
     }
 
-    private static float[] toFloat(double[] d) {
+    static float[] toFloat(double[] d) {
         float[] f = new float[d.length];
         for (int i = 0; i < d.length; i++) {
             f[i] = (float) d[i];
@@ -344,7 +329,7 @@ public final class GemmBenchmark {
                 .reduceLanes(VectorOperators.ADD);
     }
 
-    private static DMatrixRMaj random(int r, int c, Random rnd) {
+    static DMatrixRMaj random(int r, int c, Random rnd) {
         DMatrixRMaj m = new DMatrixRMaj(r, c);
         for (int i = 0; i < m.getNumElements(); i++) {
             m.data[i] = rnd.nextGaussian();

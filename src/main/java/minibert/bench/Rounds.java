@@ -1,0 +1,64 @@
+package minibert.bench;
+
+/**
+ * Times several variants of one piece of work in rounds, one timed run of each per round, so that a burst of
+ * other work on the machine slows every variant alike. The order of the variants turns by one each round, so that
+ * none always runs first or last; each timed run follows an untimed run of the same variant, so that a kernel is
+ * timed on operands in its own caches, as when it runs alone, and not on what the variant before it left there.
+ * (A slow reference, such as EJML, may be spared that second run: the caches matter little to it.)
+ */
+final class Rounds {
+
+    private Rounds() {
+    }
+
+    /**
+     * Nanoseconds of every timed run: {@code [variant][round]}. Each variant is first warmed up for 0.2 s (and at
+     * least three runs), so that the JIT has compiled it.
+     */
+    static double[][] nanos(int rounds, Runnable... variants) {
+        return nanos(rounds, false, variants);
+    }
+
+    /** As {@link #nanos(int, Runnable...)}; with {@code coldReference} variant 0 is timed without an untimed run first. */
+    static double[][] nanos(int rounds, boolean coldReference, Runnable... variants) {
+        for (Runnable r : variants) {
+            long warmUntil = System.nanoTime() + 200_000_000L;
+            for (int w = 0; w < 3 || System.nanoTime() < warmUntil; w++) {
+                r.run();
+            }
+        }
+        double[][] ns = new double[variants.length][rounds];
+        for (int i = 0; i < rounds; i++) {
+            for (int j = 0; j < variants.length; j++) {
+                int v = (i + j) % variants.length;
+                if (v > 0 || !coldReference) {
+                    variants[v].run();          // untimed, so that its operands are back in the caches of its threads
+                }
+                long t0 = System.nanoTime();
+                variants[v].run();
+                ns[v][i] = System.nanoTime() - t0;
+            }
+        }
+        return ns;
+    }
+
+    /** GFLOP/s of each variant, all its runs: {@code flops} per run over {@link #nanos}; variant 0 is a cold reference. */
+    static Sample[] rates(double flops, int rounds, Runnable... variants) {
+        double[][] ns = nanos(rounds, true, variants);
+        Sample[] out = new Sample[variants.length];
+        for (int v = 0; v < variants.length; v++) {
+            out[v] = Sample.of(ns[v]).inverse(flops);
+        }
+        return out;
+    }
+
+    /** {@code flops} ÷ each time: GFLOP/s from nanoseconds, one per round. */
+    static double[] rates(double flops, double[] nanos) {
+        double[] r = new double[nanos.length];
+        for (int i = 0; i < r.length; i++) {
+            r[i] = flops / nanos[i];
+        }
+        return r;
+    }
+}
