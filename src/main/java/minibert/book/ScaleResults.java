@@ -11,7 +11,8 @@ import java.util.Locale;
 /**
  * What this build's measured step time means at the scale the book trains: the configured number of steps at
  * that rate, as a projection the prose quotes instead of a guess; and how the measured loss at initialisation
- * compares with ln V. It reads the figures the model producer published ({@code model/step}), so it runs after it.
+ * compares with ln V. It reads the figures the model and training producers published ({@code model/step},
+ * {@code training/step}), so it runs after both.
  */
 public final class ScaleResults implements ResultProducer {
 
@@ -28,8 +29,9 @@ public final class ScaleResults implements ResultProducer {
         Path trainFile = ProjectFiles.projectDir().resolve(ModelProducts.TRAIN_CONFIG);
         TrainConfig train = TrainConfig.load(trainFile);
         ModelConfig model = train.modelConfig();
-        String seconds = results.findAttribute("model/step", "seconds").orElseThrow(() -> new IllegalStateException(
-                "scale: the model producer published no model/step seconds; it must run before this one"));
+        // the training step as the trainer runs it: float32, forward, backward and AdamW (the training producer's)
+        String seconds = results.findAttribute("training/step", "float32-seconds").orElseThrow(() -> new IllegalStateException(
+                "scale: the training producer published no training/step float32-seconds; it must run before this one"));
         String loss = results.findAttribute("model/step", "loss").orElseThrow(() -> new IllegalStateException(
                 "scale: the model producer published no model/step loss"));
         double step = Double.parseDouble(seconds), hours = step * train.steps() / 3600;
@@ -39,7 +41,7 @@ public final class ScaleResults implements ResultProducer {
                 .attribute("hours", String.format(Locale.ROOT, "%.0f", hours))
                 .attribute("days", String.format(Locale.ROOT, "%.1f", hours / 24))
                 .table("Pre-training at this build's step time (a projection from the measured step, not a measured run)",
-                        List.of("Measured step (model/step)", "Steps configured", "Projected time"),
+                        List.of("Measured float32 training step (training/step)", "Steps configured", "Projected time"),
                         List.of(List.of(seconds + " s", String.format(Locale.ROOT, "%,d", train.steps()),
                                 String.format(Locale.ROOT, "%.0f hours (%.1f days)", hours, hours / 24))));
         double lnV = Math.log(model.vocabSize()), initial = Double.parseDouble(loss), off = Math.abs(initial - lnV) / lnV;
