@@ -214,7 +214,8 @@ public final class Evaluation {
         BertForMaskedLM untrained = new BertForMaskedLM(model.config(), Seeds.of(c.seed(), Seeds.INITIALISATION, 0));
         List<PosProbing.Layer> random = PosProbing.probeLayers("untrained", untrained, trainWords, devWords, testWords,
                 settings, c.mlmBatchSize(), c.seed(), progress);
-        return new EvaluationReport.Pos(trainWords.size(), devWords.size(), testWords.size(), dropped, split, pretrained,
+        int types = new java.util.HashSet<>(java.util.Arrays.asList(trainWords.forms())).size();
+        return new EvaluationReport.Pos(trainWords.size(), types, devWords.size(), testWords.size(), dropped, split, pretrained,
                 random, PosProbing.mostFrequent(trainWords, testWords), bestOnDev(pretrained), bestOnDev(random));
     }
 

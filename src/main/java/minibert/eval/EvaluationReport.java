@@ -37,11 +37,12 @@ public record EvaluationReport(String checkpoint, long step, boolean quick, long
     /**
      * The POS probe's outcome.
      *
+     * @param trainTypes distinct (lower-cased) word forms among the training words
      * @param trainWords words per split (kept), then {@code dropped} words dropped in all splits and
      *                   {@code split} sentences cut into windows
      * @param bestLayer  the pre-trained model's layer with the best dev accuracy; its test accuracy is reported
      */
-    public record Pos(int trainWords, int devWords, int testWords, int dropped, int split, List<PosProbing.Layer> pretrained,
+    public record Pos(int trainWords, int trainTypes, int devWords, int testWords, int dropped, int split, List<PosProbing.Layer> pretrained,
                       List<PosProbing.Layer> untrained, PosProbing.MostFrequent mostFrequent, int bestLayer,
                       int untrainedBestLayer) {
 
@@ -160,6 +161,7 @@ public record EvaluationReport(String checkpoint, long step, boolean quick, long
         }
         ObjectNode p = root.putObject("pos");
         p.put("train_words", pos.trainWords());
+        p.put("train_types", pos.trainTypes());
         p.put("dev_words", pos.devWords());
         p.put("test_words", pos.testWords());
         p.put("dropped_words", pos.dropped());
