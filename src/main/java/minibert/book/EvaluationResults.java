@@ -129,7 +129,9 @@ public final class EvaluationResults implements ResultProducer {
                         List.of("SST-2 (baselines, two fine-tunings)", fmt(s[2])),
                         List.of("BF16 (masked LM, SST-2, sizes on disk)", fmt(s[3])),
                         List.of("total", fmt(s[4])),
-                        List.of("peak heap (sum of the pools' peaks)", String.format(Locale.ROOT, "%,d MiB", r.peakHeapBytes() >> 20))));
+                        List.of("peak heap (sum of the pools' peaks: an upper bound)", String.format(Locale.ROOT, "%,d MiB", r.peakHeapBytes() >> 20)),
+                        List.of("the JVM's maximum heap, within which it ran", String.format(Locale.ROOT, "%,d MiB",
+                                Runtime.getRuntime().maxMemory() >> 20))));
     }
 
     private static Publication publication(Results results, String name, EvalConfig c, DataStore store, Path config) {
@@ -225,8 +227,9 @@ public final class EvaluationResults implements ResultProducer {
         WordPiece wp = new WordPiece(Vocabulary.load(checkpoint.resolve("vocab.txt")));
         var test = ConlluReader.read(store.file("ud_english_ewt", "en_ewt-ud-test.conllu.gz"));
         String sentence = null;
-        for (var s : test) {                         // the first test sentence of 8 to 12 words
-            if (s.words().size() >= 8 && s.words().size() <= 12 && s.text() != null) {
+        for (var s : test) {                         // the first test sentence of 8 to 12 words, a plain one
+            if (s.words().size() >= 8 && s.words().size() <= 12 && s.text() != null && s.text().endsWith(".")
+                    && Character.isUpperCase(s.text().charAt(0)) && s.text().chars().noneMatch(ch -> "#*_{}[]`~^+<>|\\".indexOf(ch) >= 0)) {
                 sentence = s.text();
                 break;
             }
@@ -239,7 +242,7 @@ public final class EvaluationResults implements ResultProducer {
                 .data("ud_english_ewt/en_ewt-ud-test.conllu.gz", store.sha256("ud_english_ewt", "en_ewt-ud-test.conllu.gz"))
                 .attribute("sentence", sentence.replace("\"", "'"))
                 .svg("Attention weights of every layer (rows) and head (columns) on “" + sentence
-                                + "” (row i: where query i looks; hover a cell for its weight)",
+                                + "” (row i: where query i looks; each map shaded relative to its largest weight; hover a cell for its value)",
                         HeatMap.grid(maps.tokens(), maps.weights(), "layer", "head"));
     }
 

@@ -14,7 +14,8 @@ public final class HeatMap {
 
     /**
      * A grid of matrices, one row of the grid per layer and one column per head, the tokens written along the
-     * first map's axes (rows: queries, columns: keys). Values in [0, 1].
+     * first map's axes (rows: queries, columns: keys). Each map is shaded relative to its own largest value, so
+     * that nearly uniform maps still show their structure; the tooltips give the values.
      */
     public static String grid(List<String> tokens, double[][][][] maps, String rowLabel, String columnLabel) {
         int rows = maps.length, cols = maps[0].length, t = tokens.size();
@@ -35,10 +36,16 @@ public final class HeatMap {
             for (int c = 0; c < cols; c++) {
                 int x0 = margin + c * (side + gap);
                 double[][] m = maps[r][c];
+                double top = 0;                                  // shade relative to the map's largest weight
+                for (double[] row : m) {
+                    for (double v : row) {
+                        top = Math.max(top, v);
+                    }
+                }
                 for (int i = 0; i < t; i++) {
                     for (int j = 0; j < t; j++) {
                         b.append(String.format(Locale.ROOT, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\"><title>%s → %s: %.3f</title></rect>%n",
-                                x0 + j * cell, y0 + i * cell, cell, cell, shade(m[i][j]), Plot.escape(tokens.get(i)),
+                                x0 + j * cell, y0 + i * cell, cell, cell, shade(top > 0 ? m[i][j] / top : 0), Plot.escape(tokens.get(i)),
                                 Plot.escape(tokens.get(j)), m[i][j]));
                     }
                 }
