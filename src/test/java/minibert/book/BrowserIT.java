@@ -106,8 +106,15 @@ class BrowserIT {
         driver.get(page.toUri().toString());
         Object state = ((JavascriptExecutor) driver).executeAsyncScript("""
                 const done = arguments[arguments.length - 1];
-                if (!window.MathJax || !MathJax.Hub) { done('no-mathjax'); return; }
-                MathJax.Hub.Queue(() => done('typeset'));
+                // A loaded machine can run this before MathJax's own script has defined MathJax.Hub: wait for it
+                // (up to 30 s) on a page that loads MathJax, rather than report it missing.
+                const wanted = document.querySelector('script[src*="MathJax"]') !== null;
+                const started = Date.now();
+                (function wait() {
+                    if (window.MathJax && MathJax.Hub) { MathJax.Hub.Queue(() => done('typeset')); return; }
+                    if (!wanted || Date.now() - started > 30000) { done('no-mathjax'); return; }
+                    setTimeout(wait, 100);
+                })();
                 """);
         return String.valueOf(state);
     }
