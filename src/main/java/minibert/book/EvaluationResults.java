@@ -75,6 +75,10 @@ public final class EvaluationResults implements ResultProducer {
                 .attribute("wiki-unigram-perplexity", num(r.wikiText().unigram().perplexity()))
                 .attribute("wiki-ratio", String.format(Locale.ROOT, "%.2f",
                         r.wikiText().model().perplexity() / r.imdb().model().perplexity()))
+                .attribute("wiki-shift", r.wikiText().model().perplexity() > r.imdb().model().perplexity()
+                        ? "more perplexed out of domain: the price of the domain shift"
+                        : "not more perplexed out of domain, against expectation")
+                .attribute("pos-control", pct(best.control().testAccuracy()))
                 .attribute("pos-accuracy", pct(best.real().testAccuracy()))
                 .attribute("pos-layer", Integer.toString(best.layer()))
                 .attribute("pos-selectivity", pp(best.selectivity()))
@@ -202,6 +206,12 @@ public final class EvaluationResults implements ResultProducer {
                 .attribute("sst2-change", pp(b.sst2DevAccuracy() - r.sst2().pretrained().devAccuracy()))
                 .attribute("bytes-f32", String.format(Locale.ROOT, "%,d", b.bytesFloat32()))
                 .attribute("bytes-bf16", String.format(Locale.ROOT, "%,d", b.bytesBfloat16()))
+                .attribute("verdict", Math.abs(b.imdb().accuracy() - r.imdb().model().accuracy()) < 0.005
+                        && Math.abs(b.wikiText().accuracy() - r.wikiText().model().accuracy()) < 0.005
+                        && Math.abs(b.sst2DevAccuracy() - r.sst2().pretrained().devAccuracy()) < 0.01
+                        ? "barely moved the evaluation (less than half a point of masked accuracy, less than a point on SST-2): "
+                                + "the model's decisions rest on differences larger than bfloat16's spacing"
+                        : "moved the evaluation by more than half a point of masked accuracy or a point on SST-2")
                 .attribute("size-ratio", String.format(Locale.ROOT, "%.2f", (double) b.bytesFloat32() / b.bytesBfloat16()))
                 .table("BF16 inference (weights and every hidden state rounded) against float64",
                         List.of("Measure", "float64", "bfloat16", "Change"), r.bf16Rows());
