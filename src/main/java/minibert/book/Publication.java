@@ -127,6 +127,16 @@ public final class Publication {
         write(title, "image::results/" + name + ".svg[\"" + alt + "\",role=\"result-plot\"]\n");
     }
 
+    /** Finishes with a figure drawn elsewhere (a heat map, a matrix), written as {@code NAME.svg} beside the fragment. */
+    public void svg(String title, String svgDocument) {
+        if (!svgDocument.startsWith("<svg")) {
+            throw new IllegalArgumentException("result '" + name + "': not an SVG document");
+        }
+        results.writeFile(name + ".svg", svgDocument);
+        String alt = title.replace("\"", "'").replace("]", ")");
+        write(title, "image::results/" + name + ".svg[\"" + alt + "\",role=\"result-plot\"]\n");
+    }
+
     /** Finishes with program output shown verbatim. */
     public void listing(String title, String text) {
         String fence = "----";

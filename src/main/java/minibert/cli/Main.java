@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
         subcommands = {
                 DataCommand.class,
                 TrainCommand.class,
+                EvaluateCommand.class,
                 VocabCommand.class,
                 TokenizeCommand.class,
                 GradcheckCommand.class,

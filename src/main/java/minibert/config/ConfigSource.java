@@ -149,6 +149,32 @@ public final class ConfigSource {
         return d;
     }
 
+    /** A required non-empty list of real numbers, each in {@code [min, max]} (e.g. {@code [0, 1.0e-4]}). */
+    public double[] reals(String key, double min, double max) {
+        Object v = require(key);
+        if (!(v instanceof java.util.List<?> list) || list.isEmpty()) {
+            throw wrongType(key, "a non-empty list of numbers", v);
+        }
+        double[] out = new double[list.size()];
+        for (int i = 0; i < out.length; i++) {
+            Object x = list.get(i);
+            double d;
+            if (x instanceof Number n) {
+                d = n.doubleValue();
+            } else if (x instanceof String s && s.matches("[-+]?[0-9]*\\.?[0-9]+([eE][-+]?[0-9]+)")) {
+                d = Double.parseDouble(s);
+            } else {
+                throw new ConfigException(file, key, "entry " + (i + 1) + " must be a number, found '" + x + "'");
+            }
+            if (!Double.isFinite(d) || d < min || d > max) {
+                throw new ConfigException(file, key, "entry " + (i + 1) + " must be between " + min + " and " + max
+                        + ", found " + d);
+            }
+            out[i] = d;
+        }
+        return out;
+    }
+
     /** An optional real number in {@code [min, max]}. */
     public double real(String key, double min, double max, double defaultValue) {
         return has(key) ? real(key, min, max) : markDefault(key, defaultValue);

@@ -74,7 +74,7 @@ public final class Unigram {
             masking.apply(Seeds.of(config.seed(), Seeds.EVALUATION, k), batch);
             double sum = 0;
             int masked = 0, correct = 0;
-            int best = argMax();
+            int best = likeliest();
             for (int label : batch.labels()) {
                 if (label != MlmHead.IGNORE) {
                     sum += loss(label);
@@ -87,7 +87,8 @@ public final class Unigram {
         return tally;
     }
 
-    private int argMax() {
+    /** The piece the unigram model always predicts: the most frequent one. */
+    public int likeliest() {
         int best = 0;
         for (int w = 1; w < logProbability.length; w++) {
             if (logProbability[w] > logProbability[best]) {

@@ -102,12 +102,33 @@ class BrowserIT {
 
     /** Loads a page and waits until MathJax has finished typesetting it (if the page uses MathJax). */
     private static String open(Path page) {
+        String state = "not loaded";
+        // On a loaded machine a page has now and then come back without MathJax defined (seen on pages that
+        // typeset fine in every other run): load it afresh, up to three times, before calling that a problem.
+        for (int attempt = 0; attempt < 3 && !state.equals("typeset"); attempt++) {
+            state = load(page);
+            boolean usesMath = (Boolean) js("return document.querySelector('script[src*=\"MathJax\"]') !== null;");
+            if (!usesMath) {
+                break;
+            }
+        }
+        return state;
+    }
+
+    private static String load(Path page) {
         driver.manage().logs().get(LogType.BROWSER);     // drop what earlier pages logged
         driver.get(page.toUri().toString());
         Object state = ((JavascriptExecutor) driver).executeAsyncScript("""
                 const done = arguments[arguments.length - 1];
-                if (!window.MathJax || !MathJax.Hub) { done('no-mathjax'); return; }
-                MathJax.Hub.Queue(() => done('typeset'));
+                // A loaded machine can run this before MathJax's own script has defined MathJax.Hub: wait for it
+                // (up to 30 s) on a page that loads MathJax, rather than report it missing.
+                const wanted = document.querySelector('script[src*="MathJax"]') !== null;
+                const started = Date.now();
+                (function wait() {
+                    if (window.MathJax && MathJax.Hub) { MathJax.Hub.Queue(() => done('typeset')); return; }
+                    if (!wanted || Date.now() - started > 30000) { done('no-mathjax'); return; }
+                    setTimeout(wait, 100);
+                })();
                 """);
         return String.valueOf(state);
     }
