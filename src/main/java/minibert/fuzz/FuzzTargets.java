@@ -80,15 +80,31 @@ public final class FuzzTargets {
             """;
 
     static final String EVAL_YAML = """
-            # Evaluation: POS probe and SST-2 — naïve settings
+            # Evaluation: masked LM, POS probe and SST-2 — naïve settings
             seed: 7
+            mlm_batches: 40
+            mlm_batch_size: 32
             probe_epochs: 20
-            probe_learning_rate: 0.1
-            probe_l2: 1.0e-4
+            probe_learning_rate: 1.0e-2
+            probe_l2: [0, 1.0e-4, 1.0e-3]
+            probe_batch_size: 256
             sst2_epochs: 3
             sst2_learning_rate: 5.0e-5
             sst2_batch_size: 32
             sst2_max_length: 64
+            sst2_warmup_share: 0.1
+            sst2_weight_decay: 0.01
+            sst2_held_out_share: 0.05
+            bow_epochs: 10
+            bow_learning_rate: 0.05
+            bow_l2: 1.0e-5
+            quick_mlm_batches: 4
+            quick_probe_train: 600
+            quick_probe_eval: 250
+            quick_probe_epochs: 5
+            quick_sst2_train: 1200
+            quick_sst2_epochs: 1
+            quick_sst2_dev: 400
             """;
 
     /** The vocabulary of the checkpoint sample: the specials, then 24 pieces (some not ASCII). */
