@@ -4,8 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import minibert.data.Corpora;
 import minibert.data.DataStore;
-import minibert.text.Vocabulary;
-import minibert.text.WordPieceTrainer;
 import minibert.train.RunDirectory;
 import minibert.train.WriteHook;
 
@@ -343,48 +341,7 @@ public final class KillExperiment {
         try (Stream<String> documents = Corpora.imdbDocuments(store)) {
             texts = documents.limit(200).toList();
         }
-        Vocabulary vocabulary = new WordPieceTrainer(160, 80).train(WordPieceTrainer.countWords(texts, n -> { })).vocabulary();
-        vocabulary.save(work.resolve("vocab"), 13);
-        Files.writeString(work.resolve("model.yaml"), """
-                vocab_size: %d
-                hidden_size: 12
-                num_hidden_layers: 2
-                num_attention_heads: 3
-                intermediate_size: 17
-                max_position_embeddings: 13
-                type_vocab_size: 2
-                layer_norm_eps: 1.0e-12
-                hidden_act: gelu
-                hidden_dropout_prob: 0.1
-                attention_probs_dropout_prob: 0.1
-                initializer_range: 0.02
-                """.formatted(vocabulary.size()));
-        Files.writeString(work.resolve("train.yaml"), """
-                # The kill experiment's run: a tiny model, a checkpoint every %d steps, the newest two kept
-                model: model.yaml
-                corpus: imdb
-                seed: 5
-                batch_size: 3
-                sequence_length: 13
-                steps: %d
-                learning_rate: 3.0e-3
-                warmup_steps: 2
-                weight_decay: 0.01
-                adam_beta1: 0.9
-                adam_beta2: 0.999
-                adam_epsilon: 1.0e-6
-                gradient_accumulation: 2
-                max_grad_norm: 1.0
-                mask_probability: 0.15
-                checkpoint_every: %d
-                keep_checkpoints: 2
-                log_every: 1
-                eval_every: 5
-                eval_batches: 2
-                precision: float32
-                backend: vector
-                document_limit: 200
-                """.formatted(settings.checkpointEvery(), settings.steps(), settings.checkpointEvery()));
+        TinyRun.write(work, texts, settings.steps(), settings.checkpointEvery(), 200);
     }
 
     /**

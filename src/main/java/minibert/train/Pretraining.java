@@ -108,6 +108,14 @@ public final class Pretraining {
                 vocabulary, corpus, progress);
         PretrainingCache heldOut = PretrainingCache.openOrBuild(options.cacheDir().resolve("held-out-" + key + ".bin"),
                 spec.withSplit(PretrainingCache.Split.HELD_OUT), vocabulary, corpus, progress);
+        for (PretrainingCache c : List.of(train, heldOut)) {
+            if (c.size() == 0) {                          // nothing to train on, or to evaluate on
+                throw new minibert.config.ConfigException(options.config(), "document_limit", "the " + c.spec().split()
+                        .name().toLowerCase(Locale.ROOT).replace('_', '-') + " split of the first " + config.documentLimit()
+                        + " documents of " + corpus.description() + " holds no sequence (about "
+                        + Math.round(100 * PretrainingCache.Spec.HELD_OUT_SHARE) + "% of the documents are held out): read more documents");
+            }
+        }
 
         long initSeed = Seeds.of(config.seed(), Seeds.INITIALISATION, 0);
         Learner learner;
