@@ -19,7 +19,6 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.regex.Matcher;
@@ -34,11 +33,13 @@ import java.util.stream.Stream;
  * newest; at the end, the weights and the optimiser state must be identical, byte for byte, to those of a
  * run that was never interrupted, and the metrics log must read the same (its timings aside).
  *
- * <p>Kills land at seeded random moments: some during a child's start-up (while it opens the run and writes
- * its provenance), most a random time after its training began. Each file of a checkpoint is followed by a
- * pause ({@link WriteHook#SLOW_PROPERTY}) so that a checkpoint write takes about as long as the steps between
- * two of them and many kills land in the middle of one; such a kill is recognised by the temporary folder it
- * leaves in {@code checkpoints/}. The children run the real command line, in a folder of their own, on the
+ * <p>Kills land at seeded random moments, measured on each child's own clock so that they mean the same on a
+ * fast machine and a loaded one: some between its launch and about its first checkpoint (start-up, while it
+ * opens the run and writes its provenance; the first step; the first checkpoint write), the others in the
+ * interval after its first checkpoint (a step, or the next checkpoint write), so that the run advances. Each
+ * file of a checkpoint is followed by a pause ({@link WriteHook#SLOW_PROPERTY}) so that a checkpoint write
+ * takes longer than the step before it and many kills land in the middle of one; such a kill is recognised by
+ * the temporary folder it leaves in {@code checkpoints/}. The children run the real command line, in a folder of their own, on the
  * first documents of IMDB through the data store.
  */
 public final class KillExperiment {
@@ -52,20 +53,21 @@ public final class KillExperiment {
      * @param checkpointEvery steps between checkpoints
      * @param seed           the seed of the kill moments (the training seed is fixed)
      * @param slowWriteMillis the pause after each file of a checkpoint
-     * @param windowSeconds  a kill in training comes uniformly within a window from its start: at first this many
-     *                       seconds, then as long as the last child that got so far took to its second checkpoint
-     *                       (so that about half the kills come after a checkpoint, and the run advances)
-     * @param startupShare   the share of kills made during start-up instead
+     * @param earlyShare     the share of kills at a random moment from the child's launch to about its first
+     *                       checkpoint (start-up, the first step, the first checkpoint write), as long as the last
+     *                       child took to get there; the others come at a random moment of the interval after the
+     *                       child's first checkpoint, as long as the last child's interval (so each of them
+     *                       advances the run by at least one checkpoint)
      * @param aimedShare     the share of kills aimed at a checkpoint write: once the child has written one
      *                       checkpoint, the parent waits for the next one's temporary folder to appear, then kills
      *                       (0 for purely random moments)
      */
     public record Settings(int kills, int chains, int steps, int checkpointEvery, long seed, long slowWriteMillis,
-                           double windowSeconds, double startupShare, double aimedShare) {
+                           double earlyShare, double aimedShare) {
 
-        /** The build's experiment: 20 kills at random moments. */
+        /** The build's experiment: 20 kills at random moments, in two run directories side by side. */
         public static Settings standard(long seed) {
-            return new Settings(20, 1, 10, 1, seed, 60, 2.5, 0.4, 0);
+            return new Settings(20, 2, 24, 1, seed, 60, 0.35, 0);
         }
     }
 
@@ -73,9 +75,9 @@ public final class KillExperiment {
     public enum Moment {
         /** During start-up (opening the run, writing its provenance), before training began. */
         STARTUP,
-        /** A random time after training began (in a step, or in a checkpoint write), before about its second checkpoint. */
+        /** During training (in a step, or in a checkpoint write). */
         TRAINING,
-        /** As soon as the temporary folder of a child's second checkpoint appeared. */
+        /** Aimed: as soon as the temporary folder of a child's second checkpoint appeared. */
         AIMED
     }
 
@@ -248,27 +250,24 @@ public final class KillExperiment {
         }
 
         private void kill() throws IOException, InterruptedException {
-            double startup = 2;                              // seconds to training, refined from each child
-            double window = settings.windowSeconds();        // seconds from training to a second checkpoint, refined
+            double early = 4;          // seconds from launch to a child's first checkpoint, as the last one took
+            double cycle = 1;          // seconds from one checkpoint to the next, as the last child took
             boolean finished = false;
             for (int i = 0; i < killsWanted && !finished; i++) {
                 long newestBefore = newest(run);
                 List<String> before = leftovers(run);
-                Moment moment = random.nextDouble() < settings.startupShare() ? Moment.STARTUP
-                        : random.nextDouble() < settings.aimedShare() ? Moment.AIMED : Moment.TRAINING;
-                double delay = random.nextDouble() * (moment == Moment.STARTUP ? startup : window);
+                boolean isEarly = random.nextDouble() < settings.earlyShare();
+                boolean aimed = !isEarly && random.nextDouble() < settings.aimedShare();
+                double delay = random.nextDouble() * (isEarly ? early : cycle);
                 Child child = start(name, true);
-                if (moment == Moment.STARTUP) {
+                if (isEarly) {                               // start-up, the first step or the first checkpoint
                     child.sleepUntil(delay);
-                } else if (!child.awaitTraining()) {
+                } else if (!child.awaitCheckpoints(1)) {
                     finished = true;                         // it ended first: the run is complete, or it failed
-                } else {
-                    startup = child.trainingAt;
-                    if (moment == Moment.AIMED) {
-                        child.awaitCheckpointWrite(run, before, 30);
-                    } else {
-                        child.sleepUntil(child.trainingAt + delay);
-                    }
+                } else if (aimed) {
+                    child.awaitCheckpointWrite(run, before, 30);
+                } else {                                     // a random moment of the interval after its first checkpoint
+                    child.sleepUntil(child.checkpoints.get(0) + delay);
                 }
                 if (!child.process.isAlive()) {              // it finished (or failed) before its moment
                     int status = child.process.waitFor();
@@ -280,12 +279,13 @@ public final class KillExperiment {
                     continue;
                 }
                 double at = child.kill();
+                if (!child.checkpoints.isEmpty()) {
+                    early = child.checkpoints.get(0);
+                }
                 if (child.checkpoints.size() >= 2) {
-                    window = child.checkpoints.get(1) - child.trainingAt;
+                    cycle = child.checkpoints.get(1) - child.checkpoints.get(0);
                 }
-                if (moment == Moment.STARTUP && child.trainingAt >= 0) {
-                    moment = Moment.TRAINING;                // it was quicker to start than the one before
-                }
+                Moment moment = aimed ? Moment.AIMED : child.trainingAt < 0 ? Moment.STARTUP : Moment.TRAINING;
                 checkResume(child, newestBefore, "child " + (i + 1));
                 List<String> left = new ArrayList<>(leftovers(run));
                 left.removeAll(before);                      // an earlier kill's, which this child did not get to remove
@@ -437,7 +437,6 @@ public final class KillExperiment {
         final Process process;
         final long launched = System.nanoTime();
         final Thread reader;
-        final CountDownLatch training = new CountDownLatch(1);
 
         final List<String> lines = new ArrayList<>();
         volatile double trainingAt = -1;
@@ -456,7 +455,6 @@ public final class KillExperiment {
                         }
                         if (line.startsWith(TRAINING)) {
                             trainingAt = seconds();
-                            training.countDown();
                         }
                         if (line.startsWith(CHECKPOINTED)) {
                             checkpoints.add(seconds());
@@ -470,8 +468,6 @@ public final class KillExperiment {
                     }
                 } catch (IOException e) {
                     // the child was killed while we read: its output ends here
-                } finally {
-                    training.countDown();
                 }
             });
         }
@@ -480,10 +476,16 @@ public final class KillExperiment {
             return (System.nanoTime() - launched) / 1e9;
         }
 
-        /** Waits until the child began training; false if it ended first. */
-        boolean awaitTraining() throws InterruptedException {
-            training.await();
-            return trainingAt >= 0;
+        /** Waits until the child said it wrote {@code n} checkpoints; false if it ended first. */
+        boolean awaitCheckpoints(int n) throws InterruptedException {
+            while (checkpoints.size() < n) {
+                if (!process.isAlive()) {
+                    reader.join();
+                    return checkpoints.size() >= n;
+                }
+                Thread.sleep(5);
+            }
+            return true;
         }
 
         void sleepUntil(double secondsAfterLaunch) throws InterruptedException {

@@ -325,7 +325,7 @@ public final class PretrainingCache implements AutoCloseable {
             ByteBuffer b = ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN);
             if (!Arrays.equals(raw, 0, MAGIC.length, MAGIC, 0, MAGIC.length)) {
                 problem[0] = file + " is not a minibert pretraining cache (it starts with "
-                        + HexFormat.of().formatHex(raw, 0, MAGIC.length) + ", not \"MBPRETRN\"); it will be replaced";
+                        + HexFormat.of().formatHex(raw, 0, MAGIC.length) + ", not \"MBPRETRN\")";
                 return null;
             }
             CRC32C crc = new CRC32C();
@@ -437,7 +437,7 @@ public final class PretrainingCache implements AutoCloseable {
                 ch.read(ByteBuffer.wrap(start), 0);
                 boolean ours = size >= MAGIC.length && Arrays.equals(start, 0, MAGIC.length, MAGIC, 0, MAGIC.length);
                 return ours ? "the pretraining cache " + file + " is corrupt (" + size + " bytes, shorter than its header: truncated)"
-                        : file + " is not a minibert pretraining cache (" + size + " bytes); it will be replaced";
+                        : file + " is not a minibert pretraining cache (" + size + " bytes)";
             }
             byte[] raw = new byte[HEADER_BYTES];
             ch.read(ByteBuffer.wrap(raw), 0);

@@ -649,8 +649,14 @@ public final class RunDirectory {
             throw new RunException(where + " " + e.reason());
         }
         JsonNode kind = node.get("kind");
-        if (kind == null || !kind.isTextual() || !Set.of("train", "eval").contains(kind.textValue())) {
+        if (kind == null || !kind.isTextual() || !METRICS_KEYS.containsKey(kind.textValue())) {
             throw new RunException(where + ": \"kind\" must be \"train\" or \"eval\", found " + Json.kind(kind));
+        }
+        List<String> keys = new ArrayList<>();
+        node.fieldNames().forEachRemaining(keys::add);
+        if (!Set.copyOf(keys).equals(Set.copyOf(METRICS_KEYS.get(kind.textValue())))) {
+            throw new RunException(where + ": a \"" + kind.textValue() + "\" line holds " + String.join(", ",
+                    METRICS_KEYS.get(kind.textValue())) + ", found " + shorten(String.join(", ", keys)));
         }
         JsonNode step = node.get("step");
         if (step == null || !step.isIntegralNumber() || !step.canConvertToLong() || step.longValue() < 0) {
@@ -669,12 +675,31 @@ public final class RunDirectory {
         return step.longValue();
     }
 
-    /** A metrics value: a finite number, null (for a figure that was not finite), or an object of them (the groups). */
+    /** The keys of each kind of metrics line (the trainer writes them in this order). */
+    private static final Map<String, List<String>> METRICS_KEYS = Map.of(
+            "train", List.of("kind", "step", "tokens", "loss", "accuracy", "grad_norm", "clip", "lr", "tokens_per_s", "seconds", "groups"),
+            "eval", List.of("kind", "step", "loss", "accuracy", "perplexity", "masked"));
+    private static final List<String> GROUP_KEYS = List.of("grad_norm", "update_ratio", "weight_norm");
+
+    /**
+     * A metrics value: a finite number, or null (for a figure that was not finite); "groups" is an object of
+     * groups, each an object of {@link #GROUP_KEYS}.
+     */
     private static void requireFigures(String where, String key, JsonNode v, int depth) {
-        if (v.isObject() && depth < 2) {
+        if (key.equals("groups") && depth == 0) {
+            if (!v.isObject()) {
+                throw new RunException(where + ": \"groups\" must be an object of parameter groups, found " + Json.kind(v));
+            }
             for (Iterator<Map.Entry<String, JsonNode>> it = v.fields(); it.hasNext(); ) {
                 var e = it.next();
-                requireFigures(where, key + "." + e.getKey(), e.getValue(), depth + 1);
+                List<String> keys = new ArrayList<>();
+                e.getValue().fieldNames().forEachRemaining(keys::add);
+                if (!e.getValue().isObject() || !Set.copyOf(keys).equals(Set.copyOf(GROUP_KEYS))) {
+                    throw new RunException(where + ": the group \"" + shorten(e.getKey()) + "\" must hold " + String.join(", ", GROUP_KEYS));
+                }
+                for (String k : GROUP_KEYS) {
+                    requireFigures(where, "groups." + shorten(e.getKey()) + "." + k, e.getValue().get(k), 1);
+                }
             }
         } else if (!(v.isNull() || v.isNumber() && Double.isFinite(v.doubleValue()))) {
             throw new RunException(where + ": \"" + shorten(key) + "\" must be a finite number or null, found " + Json.kind(v));

@@ -25,7 +25,7 @@ class KillExperimentTest {
         String mirror = System.getProperty("minibert.data.mirror", "");
         assumeTrue(!mirror.isBlank() && !mirror.startsWith("${"), "no data mirror configured (MINIBERT_DATA_MIRROR)");
         int kills = Integer.getInteger("kill.kills", 4);
-        KillExperiment.Settings settings = new KillExperiment.Settings(kills, Integer.getInteger("kill.chains", 1), 10, 1, SEED, 60, 2.5, 0.4,
+        KillExperiment.Settings settings = new KillExperiment.Settings(kills, Integer.getInteger("kill.chains", 1), 12, 1, SEED, 60, 0.35,
                 Double.parseDouble(System.getProperty("kill.aimed", "0.5")));
         KillExperiment.Report r = KillExperiment.run(Path.of(System.getProperty("minibert.project.dir", ".")), settings,
                 System.out::println);
