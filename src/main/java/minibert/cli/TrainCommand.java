@@ -26,7 +26,8 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "train", mixinStandardHelpOptions = true,
         description = {"Pre-train BERT (masked-language modelling) into a run directory; run it again to resume.",
-                "Ctrl-C writes a checkpoint and stops; the next run continues exactly where it stopped."})
+                "Ctrl-C writes a checkpoint and stops (status 130); the next run continues exactly where it stopped.",
+                "A write that fails (a full disk) stops the run with status 3, naming the checkpoint it resumes from."})
 final class TrainCommand implements Callable<Integer> {
 
     /** Exit status of a run stopped by Ctrl-C (128 + SIGINT), after its checkpoint was written. */
