@@ -13,6 +13,7 @@ import minibert.model.checkpoint.Checkpoint;
 import minibert.model.checkpoint.Safetensors;
 import minibert.text.TokenizerConfig;
 import minibert.text.Vocabulary;
+import minibert.train.RunDirectory;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -117,7 +118,12 @@ public final class ReliabilityResults implements ResultProducer {
                 List.of("SST-2, IMDB, CoNLL-U, WikiText", String.format(Locale.ROOT, "%,d characters a line; %,d in all",
                         TextFiles.MAX_LINE_CHARS, TextFiles.MAX_TEXT_CHARS), "line by line, after gzip"),
                 List.of("Brown corpus (tar)", InputFile.size(BrownReader.MAX_MEMBER_BYTES) + " a member; "
-                        + InputFile.size(BrownReader.MAX_ARCHIVE_BYTES) + " in all", "member by member, after gzip"));
+                        + InputFile.size(BrownReader.MAX_ARCHIVE_BYTES) + " in all", "member by member, after gzip"),
+                List.of("a run's run.json, trainer_state.json, provenance.json", InputFile.size(RunDirectory.MAX_JSON_BYTES),
+                        "the whole file"),
+                List.of("a run's metrics.jsonl", InputFile.size(RunDirectory.MAX_METRICS_LINE) + " a line", "line by line"),
+                List.of("pretraining cache", "the size its header states", "mapped into memory, after its size, checksums, "
+                        + "index and ids are checked"));
         results.publish("reliability/limits")
                 .table("The most each reader reads; beyond it the file is refused at once, with its name and the limit",
                         List.of("Reader", "Limit", "Read as"), rows);

@@ -24,6 +24,41 @@ final class Checks {
         return value;
     }
 
+    /** {@code value}, or a usage error unless {@code min ≤ value ≤ max} (a count that may exceed an int's range as typed). */
+    static long between(CommandSpec spec, String option, long value, long min, long max) {
+        if (value < min || value > max) {
+            throw new ParameterException(spec.commandLine(), option + " must be "
+                    + (max == Integer.MAX_VALUE || max == Long.MAX_VALUE ? "at least " + min : "between " + min + " and " + max)
+                    + ", found " + value);
+        }
+        return value;
+    }
+
+    /** {@code file}, or a usage error unless it is a file that can be read. */
+    static Path inputFile(CommandSpec spec, String option, Path file) {
+        if (Files.isDirectory(file)) {
+            throw new ParameterException(spec.commandLine(), option + " " + file + " is a folder; it must name a file");
+        }
+        if (!Files.exists(file)) {
+            throw new ParameterException(spec.commandLine(), option + " " + file + " does not exist");
+        }
+        if (!Files.isRegularFile(file) || !Files.isReadable(file)) {
+            throw new ParameterException(spec.commandLine(), option + " " + file + " cannot be read as a file");
+        }
+        return file;
+    }
+
+    /** {@code path}, or a usage error unless it is a vocab.txt or a folder holding one. */
+    static Path vocabulary(CommandSpec spec, String option, Path path) {
+        if (Files.isDirectory(path)) {
+            if (!Files.isRegularFile(path.resolve("vocab.txt"))) {
+                throw new ParameterException(spec.commandLine(), option + " " + path + " is a folder without a vocab.txt");
+            }
+            return path;
+        }
+        return inputFile(spec, option, path);
+    }
+
     /**
      * {@code dir}, or a usage error unless it is a folder that can be written, or can be created: a path that
      * names an existing file, or lies under one, or under a folder that cannot be written, is refused.

@@ -29,7 +29,7 @@ public final class Main implements Runnable {
 
     /** Exit status of a usage error or of input that cannot be used. */
     static final int BAD_INPUT = 2;
-    /** Exit status of a failure that is minibert's fault, or the machine's (out of memory). */
+    /** Exit status of a failure that is minibert's fault, or the machine's (out of memory, a full disk). */
     static final int INTERNAL = 3;
 
     public static void main(String[] args) {
@@ -66,7 +66,8 @@ public final class Main implements Runnable {
                 ex.printStackTrace(cmd.getErr());
             }
             cmd.getErr().flush();
-            return expected(ex) ? BAD_INPUT : INTERNAL;
+            // a write that failed (a full disk) is the machine's failure, not the input's; its message says what to do
+            return ex instanceof minibert.train.RunDirectory.WriteFailure ? INTERNAL : expected(ex) ? BAD_INPUT : INTERNAL;
         });
         return cl;
     }
@@ -77,7 +78,8 @@ public final class Main implements Runnable {
                 || ex instanceof minibert.model.checkpoint.CheckpointException || ex instanceof minibert.data.DataException
                 || ex instanceof minibert.io.InputException || ex instanceof CommandException
                 || ex instanceof IllegalArgumentException || ex instanceof java.io.IOException
-                || ex instanceof java.io.UncheckedIOException;
+                || ex instanceof java.io.UncheckedIOException || ex instanceof minibert.train.RunDirectory.RunException
+                || ex instanceof minibert.train.PretrainingCache.CacheException;
     }
 
     private static String describe(Exception ex) {

@@ -26,7 +26,8 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "train", mixinStandardHelpOptions = true,
         description = {"Pre-train BERT (masked-language modelling) into a run directory; run it again to resume.",
-                "Ctrl-C writes a checkpoint and stops; the next run continues exactly where it stopped."})
+                "Ctrl-C writes a checkpoint and stops (status 130); the next run continues exactly where it stopped.",
+                "A write that fails (a full disk) stops the run with status 3, naming the checkpoint it resumes from."})
 final class TrainCommand implements Callable<Integer> {
 
     /** Exit status of a run stopped by Ctrl-C (128 + SIGINT), after its checkpoint was written. */
@@ -41,19 +42,36 @@ final class TrainCommand implements Callable<Integer> {
             description = "training config (default: ${DEFAULT-VALUE})")
     Path config;
 
-    @Option(names = "--run-dir", defaultValue = "runs/pretrain", description = "run directory (default: ${DEFAULT-VALUE})")
-    Path runDir;
+    Path runDir = Path.of("runs/pretrain");
 
-    @Option(names = "--steps", description = "stop after this step (the schedule still spans the config's steps; "
-            + "run again to continue)")
+    @Option(names = "--run-dir", defaultValue = "runs/pretrain", description = "run directory (default: ${DEFAULT-VALUE})")
+    void runDir(Path value) {
+        runDir = Checks.outputFolder(spec, "--run-dir", value);
+    }
+
     Long steps;
+
+    @Option(names = "--steps", description = "stop after this step, at least 1 (the schedule still spans the config's "
+            + "steps; run again to continue)")
+    void steps(long value) {
+        steps = Checks.between(spec, "--steps", value, 1, Integer.MAX_VALUE);
+    }
+
+    Path cacheDir = Path.of("data/cache");
 
     @Option(names = "--cache-dir", defaultValue = "data/cache",
             description = "where the tokenized corpus is cached (default: ${DEFAULT-VALUE})")
-    Path cacheDir;
+    void cacheDir(Path value) {
+        cacheDir = Checks.outputFolder(spec, "--cache-dir", value);
+    }
 
-    @Option(names = "--vocab", description = "a folder with vocab.txt for a new run (default: the run's own, trained if missing)")
     Path vocab;
+
+    @Option(names = "--vocab", description = "a vocab.txt, or a folder holding one, for a new run (default: the run's own, "
+            + "trained if missing)")
+    void vocab(Path value) {
+        vocab = Checks.vocabulary(spec, "--vocab", value);
+    }
 
     @Option(names = "--precision", description = "float32 or float64 (default: the config's)")
     String precision;
@@ -68,8 +86,12 @@ final class TrainCommand implements Callable<Integer> {
             + OverfitOneBatch.TARGET)
     boolean overfit;
 
+    int overfitSteps = 500;
+
     @Option(names = "--overfit-steps", defaultValue = "500", description = "steps the check may take (default: ${DEFAULT-VALUE})")
-    int overfitSteps;
+    void overfitSteps(int value) {
+        overfitSteps = Checks.between(spec, "--overfit-steps", value, 1, Integer.MAX_VALUE);
+    }
 
     @Override
     public Integer call() throws Exception {
@@ -105,8 +127,14 @@ final class TrainCommand implements Callable<Integer> {
         try {
             outcome = trainer.run(stopAt);
         } catch (RuntimeException | java.io.IOException e) {
-            trainer.recordSegment(Pretraining.segment(started, from, p.learner().steps(), (System.nanoTime() - t0) / 1e9,
-                    "failed: " + e.getMessage()));
+            progress.finish();
+            try {
+                trainer.recordSegment(Pretraining.segment(started, from, p.learner().steps(), (System.nanoTime() - t0) / 1e9,
+                        "failed: " + e.getMessage()));
+            } catch (RuntimeException second) {             // e.g. the disk is still full: say so, keep the first failure
+                err.println("note: this invocation is not recorded in provenance.json either (" + second.getMessage() + ")");
+                err.flush();
+            }
             throw e;
         }
         progress.finish();
@@ -123,30 +151,16 @@ final class TrainCommand implements Callable<Integer> {
         };
     }
 
+    /** Checks that need more than one option, or a default that may not exist where --help is asked for. */
     private void validate() {
         if (!Files.isRegularFile(config)) {
             throw new ParameterException(spec.commandLine(), "--config: " + config + " does not exist");
-        }
-        if (Files.exists(runDir) && !Files.isDirectory(runDir)) {
-            throw new ParameterException(spec.commandLine(), "--run-dir: " + runDir + " exists and is not a folder");
-        }
-        if (Files.exists(cacheDir) && !Files.isDirectory(cacheDir)) {
-            throw new ParameterException(spec.commandLine(), "--cache-dir: " + cacheDir + " exists and is not a folder");
-        }
-        if (steps != null && steps < 1) {
-            throw new ParameterException(spec.commandLine(), "--steps must be at least 1, found " + steps);
-        }
-        if (overfitSteps < 1) {
-            throw new ParameterException(spec.commandLine(), "--overfit-steps must be at least 1, found " + overfitSteps);
         }
         if (precision != null && !precision.equals("float32") && !precision.equals("float64")) {
             throw new ParameterException(spec.commandLine(), "--precision must be float32 or float64, found '" + precision + "'");
         }
         if (backend != null && !backend.equals("vector") && !backend.equals("ejml")) {
             throw new ParameterException(spec.commandLine(), "--backend must be vector or ejml, found '" + backend + "'");
-        }
-        if (vocab != null && !Files.isRegularFile(Files.isDirectory(vocab) ? vocab.resolve("vocab.txt") : vocab)) {
-            throw new ParameterException(spec.commandLine(), "--vocab: " + vocab + " has no vocab.txt");
         }
     }
 

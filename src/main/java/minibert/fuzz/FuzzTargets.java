@@ -19,6 +19,12 @@ import minibert.model.checkpoint.Tensor;
 import minibert.text.TokenizerConfig;
 import minibert.text.TokenizerException;
 import minibert.text.Vocabulary;
+import minibert.train.Pretraining;
+import minibert.train.PretrainingCache;
+import minibert.train.PretrainingCorpus;
+import minibert.train.Progress;
+import minibert.train.RunDirectory;
+import minibert.train.Trainer;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -34,8 +40,9 @@ import java.util.Map;
 
 /**
  * Every reader of the project that takes a file from outside, with a small valid file for each. Adding a
- * reader (the training-state reader, say) is one more entry in {@link #all()}: a name, the file name, its
- * own exception, the format, a valid sample and the call that reads it.
+ * reader is one more entry in {@link #all()}: a name, the file name, its own exception, the format, a valid
+ * sample and the call that reads it. The training run's readers (its settings, a checkpoint's trainer and
+ * optimiser state, the pretraining cache, the metrics log) read the files of a tiny run trained here.
  */
 public final class FuzzTargets {
 
@@ -212,7 +219,150 @@ public final class FuzzTargets {
                 FuzzTarget.Format.TAR_GZIP, brownTar(), FuzzTarget.Setup.NONE, BrownReader::read));
         targets.add(new FuzzTarget("data manifest (YAML)", "datasets.yaml", DataException.class, FuzzTarget.Format.TEXT,
                 utf8(MANIFEST), FuzzTarget.Setup.NONE, Manifest::load));
+        targets.addAll(TrainingFiles.get().targets());
         return List.copyOf(targets);
+    }
+
+    /**
+     * The files of a training run, from a tiny run trained in this JVM (once): its settings, a checkpoint's
+     * trainer state and optimiser state, the pretraining cache, the metrics log; and the readers that resume it.
+     */
+    private record TrainingFiles(Map<String, byte[]> files, TrainConfig train, ModelConfig model, Path config,
+                                 RunDirectory.State state, PretrainingCache.Spec spec, Vocabulary vocabulary,
+                                 PretrainingCorpus corpus, int payloadBytes, int sequences) {
+
+        static final int STEP = 4;
+        static final String CHECKPOINT = "run/checkpoints/step-0000004/";
+        private static TrainingFiles made;
+
+        static synchronized TrainingFiles get() {
+            if (made == null) {
+                made = make();
+            }
+            return made;
+        }
+
+        private static TrainingFiles make() {
+            try {
+                Path tmp = Files.createTempDirectory("minibert-fuzz-run-");
+                try {
+                    List<String> texts = TinyRun.texts(1, 120);
+                    Path config = TinyRun.write(tmp, texts, 6, 2, 0);
+                    PretrainingCorpus corpus = PretrainingCorpus.of("generated sentences", texts);
+                    Pretraining p = Pretraining.open(new Pretraining.Options(config, tmp.resolve("run"), tmp.resolve("cache"),
+                            tmp.resolve("vocab"), corpus, null, false, null, null), Progress.NONE);
+                    Trainer trainer = p.trainer(new Trainer.Listener() { });
+                    trainer.resume();
+                    trainer.run(STEP);
+                    RunDirectory run = p.run();
+                    Map<String, byte[]> files = new LinkedHashMap<>();
+                    files.put("run.json", Files.readAllBytes(run.settingsFile()));
+                    files.put("metrics.jsonl", Files.readAllBytes(run.metrics()));
+                    try (var list = Files.list(run.checkpoint(STEP))) {
+                        for (Path f : list.sorted().toList()) {
+                            files.put(f.getFileName().toString(), Files.readAllBytes(f));
+                        }
+                    }
+                    files.put("cache", Files.readAllBytes(p.trainCache().file()));
+                    RunDirectory.State state = run.loadCheckpoint(STEP).state();
+                    int payload = (int) (p.trainCache().stats().tokens() * 2);
+                    TrainingFiles t = new TrainingFiles(files, p.config(), p.modelConfig(), config, state, p.trainCache().spec(),
+                            p.vocabulary(), corpus, payload, p.trainCache().size());
+                    p.trainCache().close();
+                    p.heldOutCache().close();
+                    return t;
+                } finally {
+                    try (var paths = Files.walk(tmp)) {
+                        for (Path q : paths.sorted(Comparator.reverseOrder()).toList()) {
+                            Files.deleteIfExists(q);
+                        }
+                    }
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot train the run whose files are fuzzed", e);
+            }
+        }
+
+        /** Writes the checkpoint's files beside the one under fuzzing. */
+        private FuzzTarget.Setup checkpointBeside() {
+            return f -> {
+                for (var e : files.entrySet()) {
+                    Path sibling = f.resolveSibling(e.getKey());
+                    if (!e.getKey().equals("run.json") && !e.getKey().equals("metrics.jsonl") && !e.getKey().equals("cache")
+                            && !sibling.equals(f)) {
+                        write(sibling, e.getValue());
+                    }
+                }
+            };
+        }
+
+        private static RunDirectory runOf(Path file, int up) {
+            Path dir = file;
+            for (int i = 0; i < up; i++) {
+                dir = dir.getParent();
+            }
+            return new RunDirectory(dir);
+        }
+
+        List<FuzzTarget> targets() {
+            List<FuzzTarget> out = new ArrayList<>();
+            out.add(new FuzzTarget("run settings (run.json)", "run/run.json", RunDirectory.RunException.class,
+                    FuzzTarget.Format.JSON, files.get("run.json"), FuzzTarget.Setup.NONE,
+                    f -> runOf(f, 1).requireSettings(train, model, config.getFileName())));
+            out.add(new FuzzTarget("trainer state (trainer_state.json)", CHECKPOINT + "trainer_state.json",
+                    RunDirectory.RunException.class, FuzzTarget.Format.JSON, files.get("trainer_state.json"), checkpointBeside(),
+                    f -> runOf(f, 3).loadCheckpoint(STEP).requireContinues(state)));
+            out.add(new FuzzTarget("optimizer state (optimizer.safetensors)", CHECKPOINT + "optimizer.safetensors",
+                    RunDirectory.RunException.class, FuzzTarget.Format.SAFETENSORS, files.get("optimizer.safetensors"),
+                    checkpointBeside(), f -> runOf(f, 3).loadCheckpoint(STEP)));
+            out.add(new FuzzTarget("pretraining cache (header and index)", "cache/train.bin", PretrainingCache.CacheException.class,
+                    FuzzTarget.Format.BINARY, files.get("cache"), FuzzTarget.Setup.NONE, f -> {
+                        try (PretrainingCache c = PretrainingCache.openExisting(f, spec, vocabulary, corpus)) {
+                            int t = c.length();
+                            int[] ids = new int[t], types = new int[t], mask = new int[t];
+                            for (int i = 0; i < c.size(); i++) {
+                                c.read(i, ids, types, mask, 0);
+                            }
+                        }
+                    }, cacheLayout()));
+            out.add(new FuzzTarget("metrics log (metrics.jsonl)", "run/metrics.jsonl", RunDirectory.RunException.class,
+                    FuzzTarget.Format.TEXT, files.get("metrics.jsonl"), FuzzTarget.Setup.NONE, f -> runOf(f, 1).truncateMetrics(2)));
+            return out;
+        }
+
+        /**
+         * The layout of a pretraining cache, as {@link PretrainingCache} documents it: a 256-byte header of
+         * little-endian numbers (with the body's CRC32C at 192 and the header's at 252), the payload of 2-byte
+         * ids, then 12 bytes of index per sequence (start, length, first [SEP]).
+         */
+        private FuzzTarget.Layout cacheLayout() {
+            List<FuzzTarget.Field> numbers = new ArrayList<>(List.of(
+                    new FuzzTarget.Field("format version", 8, 4), new FuzzTarget.Field("header size", 12, 4),
+                    new FuzzTarget.Field("id width", 16, 4), new FuzzTarget.Field("T", 20, 4), new FuzzTarget.Field("V", 24, 4),
+                    new FuzzTarget.Field("split", 28, 4), new FuzzTarget.Field("seed", 32, 8),
+                    new FuzzTarget.Field("short_seq_prob", 40, 8), new FuzzTarget.Field("held-out share", 48, 8),
+                    new FuzzTarget.Field("document limit", 56, 8), new FuzzTarget.Field("documents read", 64, 8),
+                    new FuzzTarget.Field("documents", 72, 8), new FuzzTarget.Field("sequences", 80, 8),
+                    new FuzzTarget.Field("tokens", 88, 8), new FuzzTarget.Field("dropped", 96, 8), new FuzzTarget.Field("pairs", 104, 8),
+                    new FuzzTarget.Field("payload bytes", 176, 8), new FuzzTarget.Field("index bytes", 184, 8),
+                    new FuzzTarget.Field("body CRC32C", 192, 4), new FuzzTarget.Field("header CRC32C", 252, 4)));
+            int index = 256 + payloadBytes;
+            List<Integer> boundaries = new ArrayList<>(List.of(0, 8, 112, 144, 176, 196, 252, 256, index, index + 12 * sequences));
+            numbers.forEach(f -> boundaries.add(f.offset()));
+            for (int i : new int[] {0, 1, sequences / 2, sequences - 1}) {
+                int e = index + 12 * i;
+                numbers.add(new FuzzTarget.Field("sequence " + i + "'s start", e, 8));
+                numbers.add(new FuzzTarget.Field("sequence " + i + "'s length", e + 8, 2));
+                numbers.add(new FuzzTarget.Field("sequence " + i + "'s first [SEP]", e + 10, 2));
+                numbers.add(new FuzzTarget.Field("sequence " + i + "'s first id", 256 + 2 * (int) Mutations.read(files.get("cache"),
+                        new FuzzTarget.Field("", e, 8)), 2));
+                boundaries.addAll(List.of(e, e + 8, e + 10));
+            }
+            for (int i = 2; i < Math.min(sequences, 40); i++) {
+                boundaries.add(index + 12 * i);
+            }
+            return new FuzzTarget.Layout(256, boundaries, numbers, PretrainingCache::withChecksums);
+        }
     }
 
     /** The files of a small checkpoint this project saves (V = 29, H = 12, L = 2, A = 3, I = 17, T = 7). */

@@ -79,7 +79,8 @@ public final class Mutations {
         Random rnd = new Random(seed ^ target.name().hashCode());
         List<Case> out = new ArrayList<>();
         byte[] plain = target.sample();
-        List<Integer> bounds = boundaries(target.format(), plain);
+        List<Integer> bounds = target.format() == FuzzTarget.Format.BINARY ? binaryBoundaries(target.layout(), plain)
+                : boundaries(target.format(), plain);
         // Truncation at every section boundary.
         for (int b : bounds) {
             out.add(layered(target, Kind.TRUNCATION, "cut at byte " + b, Arrays.copyOf(plain, b)));
@@ -91,7 +92,9 @@ public final class Mutations {
             StringBuilder label = new StringBuilder("flip");
             for (int k = 0; k < flips; k++) {
                 int at = target.format() == FuzzTarget.Format.SAFETENSORS && rnd.nextBoolean()
-                        ? rnd.nextInt((int) Math.min(b.length, 8 + headerLength(plain))) : rnd.nextInt(b.length);
+                        ? rnd.nextInt((int) Math.min(b.length, 8 + headerLength(plain)))
+                        : target.format() == FuzzTarget.Format.BINARY && rnd.nextBoolean()
+                        ? rnd.nextInt(Math.min(b.length, target.layout().header())) : rnd.nextInt(b.length);
                 int bit = rnd.nextInt(8);
                 b[at] ^= (byte) (1 << bit);
                 label.append(' ').append(at).append('.').append(bit);
@@ -105,8 +108,17 @@ public final class Mutations {
             out.add(layered(target, Kind.INSERTED, "insert " + garbage.length + " bytes at " + at, insert(plain, at, garbage)));
         }
         // Huge length fields: every number written in the file, replaced by a huge one or widened in place.
+        if (target.format() == FuzzTarget.Format.BINARY) {
+            for (FuzzTarget.Field f : target.layout().numbers()) {
+                long[] values = {0, -1, maxOf(f.width()), minOf(f.width()), 1L << 31, (1L << 32) + 1, read(plain, f) + 1, read(plain, f) - 1};
+                for (long v : new long[] {-1, values[rnd.nextInt(values.length)]}) {
+                    out.add(new Case(Kind.HUGE, f.name() + " at " + f.offset() + " → " + v, Special.BYTES, write(plain, f, v)));
+                }
+            }
+        }
         int headerEnd = target.format() == FuzzTarget.Format.SAFETENSORS ? 8 + (int) headerLength(plain) : plain.length;
-        List<int[]> numbers = digitRuns(plain, target.format() == FuzzTarget.Format.SAFETENSORS ? 8 : 0, headerEnd);
+        List<int[]> numbers = target.format() == FuzzTarget.Format.BINARY ? List.of()
+                : digitRuns(plain, target.format() == FuzzTarget.Format.SAFETENSORS ? 8 : 0, headerEnd);
         for (int n = 0; n < numbers.size(); n++) {
             int[] run = numbers.get(n);
             String huge = HUGE_NUMBERS[rnd.nextInt(HUGE_NUMBERS.length)];
@@ -156,7 +168,47 @@ public final class Mutations {
                 out.add(new Case(Kind.INSERTED, "gzip insert " + garbage.length + " bytes at " + at, Special.BYTES, insert(gz, at, garbage)));
             }
         }
+        // Each mutation once more with the format's checksums made right: it then reaches the checks behind them.
+        if (target.layout() != null && target.layout().reseal() != null) {
+            List<Case> resealed = new ArrayList<>();
+            for (Case c : out) {
+                if (c.special() == Special.BYTES) {
+                    byte[] b = target.layout().reseal().apply(c.bytes());
+                    if (!Arrays.equals(b, c.bytes())) {
+                        resealed.add(new Case(c.kind(), c.label() + ", checksums recomputed", Special.BYTES, b));
+                    }
+                }
+            }
+            out.addAll(resealed);
+        }
         return out;
+    }
+
+    private static long maxOf(int width) {
+        return width == 8 ? Long.MAX_VALUE : (1L << (8 * width - 1)) - 1;
+    }
+
+    private static long minOf(int width) {
+        return width == 8 ? Long.MIN_VALUE : -(1L << (8 * width - 1));
+    }
+
+    /** The little-endian number of {@code width} bytes at the field (sign-extended). */
+    static long read(byte[] b, FuzzTarget.Field f) {
+        long v = 0;
+        for (int i = f.width() - 1; i >= 0; i--) {
+            v = v << 8 | (b[f.offset() + i] & 0xFF);
+        }
+        int shift = 64 - 8 * f.width();
+        return v << shift >> shift;
+    }
+
+    /** {@code b} with {@code value} written little-endian into the field (its low bytes). */
+    static byte[] write(byte[] b, FuzzTarget.Field f, long value) {
+        byte[] c = b.clone();
+        for (int i = 0; i < f.width(); i++) {
+            c[f.offset() + i] = (byte) (value >>> (8 * i));
+        }
+        return c;
     }
 
     /** A case on the plain bytes; for gzip'd formats they are compressed, as the reader expects. */
@@ -195,6 +247,7 @@ public final class Mutations {
                 }
                 structure(b, 8, 8 + n, finer);
             }
+            case BINARY -> throw new IllegalArgumentException("a binary format's boundaries come from its layout");
             case TAR_GZIP -> {
                 for (int p = 0; p < b.length; p += 512) {
                     for (int field : new int[] {0, 100, 124, 136, 156, 257}) {
@@ -213,6 +266,14 @@ public final class Mutations {
         for (int i = 0; i < Math.min(room, extra.size()); i++) {     // evenly spread over the finer cuts
             all.add(extra.get((int) ((long) i * extra.size() / Math.min(room, extra.size()))));
         }
+        return List.copyOf(all);
+    }
+
+    /** A binary file's section boundaries, as its layout gives them, inside the file, and its last byte. */
+    static List<Integer> binaryBoundaries(FuzzTarget.Layout layout, byte[] b) {
+        TreeSet<Integer> all = new TreeSet<>(layout.boundaries());
+        all.add(b.length - 1);
+        all.removeIf(p -> p < 0 || p >= b.length);
         return List.copyOf(all);
     }
 
@@ -289,6 +350,29 @@ public final class Mutations {
             int at = 8 + rnd.nextInt(n);
             out.add(new Case(Kind.ENCODING, "0xFF in the header at " + at, Special.BYTES, withByte(plain, at, (byte) 0xFF)));
             out.add(new Case(Kind.ENCODING, "data as big-endian", Special.BYTES, swapData(plain, n)));
+            return out;
+        }
+        if (target.format() == FuzzTarget.Format.BINARY) {
+            byte[] big = plain.clone();                     // written on a big-endian machine
+            for (FuzzTarget.Field f : target.layout().numbers()) {
+                for (int i = 0; i < f.width() / 2; i++) {
+                    byte t = big[f.offset() + i];
+                    big[f.offset() + i] = big[f.offset() + f.width() - 1 - i];
+                    big[f.offset() + f.width() - 1 - i] = t;
+                }
+            }
+            out.add(new Case(Kind.ENCODING, "every number big-endian", Special.BYTES, big));
+            byte[] swapped = plain.clone();
+            for (int i = target.layout().header(); i + 1 < swapped.length; i += 2) {
+                byte t = swapped[i];
+                swapped[i] = swapped[i + 1];
+                swapped[i + 1] = t;
+            }
+            out.add(new Case(Kind.ENCODING, "the body in 16-bit big-endian", Special.BYTES, swapped));
+            out.add(new Case(Kind.ENCODING, "a UTF-8 byte-order mark in front", Special.BYTES,
+                    concat(new byte[] {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF}, plain)));
+            out.add(new Case(Kind.ENCODING, "as base64 text", Special.BYTES,
+                    java.util.Base64.getMimeEncoder().encode(plain)));
             return out;
         }
         String text = new String(plain, StandardCharsets.UTF_8);

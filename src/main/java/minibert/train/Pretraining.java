@@ -86,14 +86,14 @@ public final class Pretraining {
         ModelConfig modelConfig = ModelConfig.from(modelSource);
         RunDirectory run = new RunDirectory(options.runDir());
         if (run.exists()) {
-            List<String> differences = run.differences(config, modelConfig);
-            if (!differences.isEmpty()) {
-                throw new RunDirectory.RunException(run.path() + " was started with other settings; resuming with "
-                        + options.config() + " would not continue the same run:\n  " + String.join("\n  ", differences)
-                        + "\n(use another --run-dir for a new run)");
-            }
+            run.requireSettings(config, modelConfig, options.config());
         } else {
-            run.create(config, modelConfig, trainSource.text(), modelSource.text());
+            try {
+                run.create(config, modelConfig, trainSource.text(), modelSource.text());
+            } catch (IOException e) {
+                throw new RunDirectory.WriteFailure("cannot record the settings of a new run in " + run.path() + ": "
+                        + RunDirectory.cause(e) + "; nothing was trained yet", e);
+            }
         }
         PretrainingCorpus corpus = options.corpus() != null ? options.corpus() : PretrainingCorpus.imdb(options.store());
         Vocabulary vocabulary = vocabulary(run, options, modelConfig, corpus, progress);
@@ -108,6 +108,14 @@ public final class Pretraining {
                 vocabulary, corpus, progress);
         PretrainingCache heldOut = PretrainingCache.openOrBuild(options.cacheDir().resolve("held-out-" + key + ".bin"),
                 spec.withSplit(PretrainingCache.Split.HELD_OUT), vocabulary, corpus, progress);
+        for (PretrainingCache c : List.of(train, heldOut)) {
+            if (c.size() == 0) {                          // nothing to train on, or to evaluate on
+                throw new minibert.config.ConfigException(options.config(), "document_limit", "the " + c.spec().split()
+                        .name().toLowerCase(Locale.ROOT).replace('_', '-') + " split of the first " + config.documentLimit()
+                        + " documents of " + corpus.description() + " holds no sequence (about "
+                        + Math.round(100 * PretrainingCache.Spec.HELD_OUT_SHARE) + "% of the documents are held out): read more documents");
+            }
+        }
 
         long initSeed = Seeds.of(config.seed(), Seeds.INITIALISATION, 0);
         Learner learner;
@@ -132,7 +140,12 @@ public final class Pretraining {
         provenance.put("threads", Pool.threads());
         provenance.put("jdk", System.getProperty("java.version") + " (" + System.getProperty("java.vendor") + ")");
         provenance.put("machine", Machine.describe());
-        run.writeProvenance(provenance);
+        try {
+            run.writeProvenance(provenance);
+        } catch (IOException e) {
+            throw new RunDirectory.WriteFailure("cannot write " + run.provenance() + ": " + RunDirectory.cause(e)
+                    + "; the file is as it was, and nothing was trained in this invocation", e);
+        }
         Pretraining p = new Pretraining(config, modelConfig, run, vocabulary, train, heldOut, learner, backendName,
                 provenance, corpus);
         p.description.add("run directory   " + run.path());
@@ -158,12 +171,17 @@ public final class Pretraining {
     private static Vocabulary vocabulary(RunDirectory run, Options options, ModelConfig model, PretrainingCorpus corpus,
                                          Progress progress) throws IOException {
         Path vocabTxt = run.vocabulary().resolve("vocab.txt");
+        if (Files.isRegularFile(vocabTxt) && !Files.isRegularFile(run.vocabulary().resolve("tokenizer_config.json"))) {
+            // vocab.txt is written first: a stop between the two files leaves it alone; write the pair again
+            Vocabulary.load(vocabTxt).save(run.vocabulary(), model.maxPositions());
+            progress.report("wrote " + run.vocabulary().resolve("tokenizer_config.json") + ", missing beside vocab.txt");
+        }
         if (!Files.isRegularFile(vocabTxt)) {
             if (options.vocabulary() != null) {
-                Path from = Files.isDirectory(options.vocabulary()) ? options.vocabulary() : options.vocabulary().getParent();
-                Vocabulary v = Vocabulary.load(from.resolve("vocab.txt"));
+                Path from = Files.isDirectory(options.vocabulary()) ? options.vocabulary().resolve("vocab.txt") : options.vocabulary();
+                Vocabulary v = Vocabulary.load(from);
                 v.save(run.vocabulary(), model.maxPositions());
-                progress.report("copied the vocabulary " + from.resolve("vocab.txt") + " into " + run.vocabulary());
+                progress.report("copied the vocabulary " + from + " into " + run.vocabulary());
             } else {
                 progress.report("the run has no vocabulary yet: training a WordPiece vocabulary of " + model.vocabSize()
                         + " pieces on " + corpus.description());

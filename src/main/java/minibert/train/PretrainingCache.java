@@ -125,6 +125,8 @@ public final class PretrainingCache implements AutoCloseable {
     static final int FORMAT_VERSION = 1;
     static final int HEADER_BYTES = 256;
     static final int INDEX_ENTRY = 12;
+    /** Where the header keeps the CRC32C of the body (payload and index). */
+    static final int BODY_CRC_AT = 192;
     private static final byte[] MAGIC = "MBPRETRN".getBytes(StandardCharsets.US_ASCII);
     private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -160,17 +162,63 @@ public final class PretrainingCache implements AutoCloseable {
     public static PretrainingCache openOrBuild(Path file, Spec spec, Vocabulary vocabulary, PretrainingCorpus corpus,
                                                Progress progress) {
         Header wanted = Header.wanted(spec, vocabulary, corpus);
-        String problem = check(file, wanted);
+        String problem = check(file, wanted, vocabulary.clsId(), vocabulary.sepId());
         if (problem == null) {
             return open(file);
         }
         progress.report(problem + ": building it");
         build(file, spec, vocabulary, corpus, progress);
-        String after = check(file, wanted);
+        String after = check(file, wanted, vocabulary.clsId(), vocabulary.sepId());
         if (after != null) {
             throw new IllegalStateException("the pretraining cache just built at " + file + " does not open: " + after);
         }
         return open(file);
+    }
+
+    /**
+     * Opens the cache at {@code file} only if it is exactly the wanted one, as {@link #openOrBuild} checks it
+     * (header, sizes, checksums, every index entry and id); never builds. For tools that read a cache another
+     * program built, and for the fuzzing of this reader.
+     *
+     * @throws CacheException naming the file and what is wrong: missing, foreign, stale or corrupt
+     */
+    public static PretrainingCache openExisting(Path file, Spec spec, Vocabulary vocabulary, PretrainingCorpus corpus) {
+        String problem = check(file, Header.wanted(spec, vocabulary, corpus), vocabulary.clsId(), vocabulary.sepId());
+        if (problem != null) {
+            throw new CacheException(problem);
+        }
+        try {
+            return open(file);
+        } catch (RuntimeException e) {                     // changed between the check and the mapping
+            throw new CacheException("the pretraining cache " + file + " cannot be opened: " + e.getMessage());
+        }
+    }
+
+    /**
+     * {@code file}'s bytes with both checksums (the body's, in the header, and the header's own) computed
+     * afresh: a mutation of a cache made to reach the checks behind the checksums, as the fuzzer does. Bytes
+     * shorter than a header are returned as they are.
+     */
+    public static byte[] withChecksums(byte[] file) {
+        byte[] out = file.clone();
+        if (out.length < HEADER_BYTES) {
+            return out;
+        }
+        CRC32C body = new CRC32C();
+        body.update(out, HEADER_BYTES, out.length - HEADER_BYTES);
+        ByteBuffer b = ByteBuffer.wrap(out).order(ByteOrder.LITTLE_ENDIAN);
+        b.putInt(BODY_CRC_AT, (int) body.getValue());
+        CRC32C header = new CRC32C();
+        header.update(out, 0, HEADER_BYTES - 4);
+        b.putInt(HEADER_BYTES - 4, (int) header.getValue());
+        return out;
+    }
+
+    /** A pretraining cache that cannot be used as asked: missing, foreign, stale or corrupt; the message names the file. */
+    public static final class CacheException extends RuntimeException {
+        public CacheException(String message) {
+            super(message);
+        }
     }
 
     /** Sequences in the cache. */
@@ -277,7 +325,7 @@ public final class PretrainingCache implements AutoCloseable {
             ByteBuffer b = ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN);
             if (!Arrays.equals(raw, 0, MAGIC.length, MAGIC, 0, MAGIC.length)) {
                 problem[0] = file + " is not a minibert pretraining cache (it starts with "
-                        + HexFormat.of().formatHex(raw, 0, MAGIC.length) + ", not \"MBPRETRN\"); it will be replaced";
+                        + HexFormat.of().formatHex(raw, 0, MAGIC.length) + ", not \"MBPRETRN\")";
                 return null;
             }
             CRC32C crc = new CRC32C();
@@ -308,6 +356,12 @@ public final class PretrainingCache implements AutoCloseable {
             b.get(vocabSha).get(corpusSha);
             long payloadBytes = b.getLong(), indexBytes = b.getLong();
             int bodyCrc = b.getInt();
+            if (stats.documentsRead() < 0 || stats.documents() < 0 || stats.documents() > stats.documentsRead()
+                    || stats.sequences() < 0 || stats.sequences() > Integer.MAX_VALUE || stats.tokens() < 0 || stats.dropped() < 0
+                    || stats.pairs() < 0 || stats.pairs() > stats.sequences() || payloadBytes < 0 || indexBytes < 0) {
+                problem[0] = "the pretraining cache " + file + " is corrupt (its header holds impossible counts)";
+                return null;
+            }
             return new Header(version, idWidth, length, vocabSize,
                     new Spec(length, shortSeq, heldOut, seed, limit, Split.values()[split]),
                     HexFormat.of().formatHex(vocabSha), HexFormat.of().formatHex(corpusSha), stats, payloadBytes, indexBytes, bodyCrc);
@@ -372,7 +426,7 @@ public final class PretrainingCache implements AutoCloseable {
     // ---------------------------------------------------------------- opening and checking
 
     /** Why the file cannot be used as the wanted cache, or {@code null} when it can. */
-    private static String check(Path file, Header wanted) {
+    private static String check(Path file, Header wanted, int cls, int sep) {
         if (!Files.exists(file)) {
             return "no pretraining cache at " + file;
         }
@@ -383,7 +437,7 @@ public final class PretrainingCache implements AutoCloseable {
                 ch.read(ByteBuffer.wrap(start), 0);
                 boolean ours = size >= MAGIC.length && Arrays.equals(start, 0, MAGIC.length, MAGIC, 0, MAGIC.length);
                 return ours ? "the pretraining cache " + file + " is corrupt (" + size + " bytes, shorter than its header: truncated)"
-                        : file + " is not a minibert pretraining cache (" + size + " bytes); it will be replaced";
+                        : file + " is not a minibert pretraining cache (" + size + " bytes)";
             }
             byte[] raw = new byte[HEADER_BYTES];
             ch.read(ByteBuffer.wrap(raw), 0);
@@ -396,9 +450,17 @@ public final class PretrainingCache implements AutoCloseable {
             if (differences != null) {
                 return "the pretraining cache " + file + " is stale (" + differences + ")";
             }
-            long expected = HEADER_BYTES + h.payloadBytes + h.indexBytes;
-            if (size != expected || h.indexBytes != INDEX_ENTRY * h.stats.sequences()
-                    || h.payloadBytes != h.stats.tokens() * h.idWidth) {
+            long expected;
+            try {                                             // counts from a damaged header may overflow
+                expected = Math.addExact(HEADER_BYTES, Math.addExact(h.payloadBytes, h.indexBytes));
+                if (h.indexBytes != Math.multiplyExact(INDEX_ENTRY, h.stats.sequences())
+                        || h.payloadBytes != Math.multiplyExact(h.stats.tokens(), h.idWidth)) {
+                    return "the pretraining cache " + file + " is corrupt (its header's sizes disagree with its counts)";
+                }
+            } catch (ArithmeticException e) {
+                return "the pretraining cache " + file + " is corrupt (its header's sizes overflow)";
+            }
+            if (size != expected) {
                 return "the pretraining cache " + file + " is corrupt (" + size + " bytes, its header says " + expected
                         + (size < expected ? ": truncated)" : ")");
             }
@@ -408,7 +470,7 @@ public final class PretrainingCache implements AutoCloseable {
                 if (crc != h.bodyCrc) {
                     return "the pretraining cache " + file + " is corrupt (the checksum of its sequences does not match its header)";
                 }
-                String index = checkIndex(all, h);
+                String index = checkIndex(all, h, cls, sep);
                 if (index != null) {
                     return "the pretraining cache " + file + " is corrupt (" + index + ")";
                 }
@@ -419,16 +481,33 @@ public final class PretrainingCache implements AutoCloseable {
         }
     }
 
-    /** Every index entry lies inside the payload and describes a possible sequence. */
-    private static String checkIndex(MemorySegment all, Header h) {
+    /**
+     * Every index entry lies inside the payload and describes a possible sequence: [CLS] first, [SEP] where the
+     * entry says and last, every id a piece of the vocabulary. Checked when a cache is opened, so that reading a
+     * batch never meets an impossible id, whatever the file holds.
+     */
+    private static String checkIndex(MemorySegment all, Header h, int cls, int sep) {
         long offset = HEADER_BYTES + h.payloadBytes;
         long expectedStart = 0;
         for (long i = 0; i < h.stats.sequences(); i++) {
             long e = offset + INDEX_ENTRY * i;
             long start = all.get(I64, e);
-            int real = Short.toUnsignedInt(all.get(U16, e + 8)), sep = Short.toUnsignedInt(all.get(U16, e + 10));
-            if (start != expectedStart || real < 3 || real > h.length || sep < 2 || sep >= real) {
-                return "sequence " + i + "'s index entry (start " + start + ", length " + real + ", [SEP] at " + sep + ") is impossible";
+            int real = Short.toUnsignedInt(all.get(U16, e + 8)), firstSep = Short.toUnsignedInt(all.get(U16, e + 10));
+            if (start != expectedStart || real < 3 || real > h.length || firstSep < 2 || firstSep >= real
+                    || start + real > h.stats.tokens()) {
+                return "sequence " + i + "'s index entry (start " + start + ", length " + real + ", [SEP] at " + firstSep + ") is impossible";
+            }
+            long at = HEADER_BYTES + start * h.idWidth;
+            for (int t = 0; t < real; t++) {
+                long id = h.idWidth == 2 ? Short.toUnsignedInt(all.get(U16, at + 2L * t)) : all.get(I32, at + 4L * t);
+                if (id < 0 || id >= h.vocabSize) {
+                    return "sequence " + i + " holds the id " + id + " at position " + t + ", outside the vocabulary of "
+                            + h.vocabSize;
+                }
+                if (t == 0 && id != cls || (t == firstSep || t == real - 1) && id != sep) {
+                    return "sequence " + i + " has " + id + " at position " + t + " (a sequence is [CLS] A [SEP], or [CLS] A [SEP] B [SEP], "
+                            + "with its first [SEP] where its index entry says)";
+                }
             }
             expectedStart += real;
         }

@@ -7,10 +7,7 @@ import minibert.nn.MlmHead;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.Map;
@@ -125,40 +122,52 @@ public final class Trainer {
         return trainingSeconds;
     }
 
-    /** Resumes from the newest checkpoint, if there is one; returns the step it continues from (0 for a new run). */
+    /**
+     * Resumes from the newest checkpoint, if there is one; returns the step it continues from (0 for a new run).
+     * What an interrupted invocation left behind (a checkpoint folder half written or half deleted, a temporary
+     * file) is removed first, and said; the metrics log is trimmed back to the checkpoint's step.
+     */
     public long resume() throws IOException {
+        for (Path p : run.removeInterruptedWrites()) {
+            listener.message("removed " + p + ", left by an invocation that was stopped while writing it");
+        }
         var steps = run.checkpointSteps();
         if (steps.isEmpty()) {
-            run.truncateMetrics(0);
+            trimmed(run.truncateMetrics(0));
             return 0;
         }
         long step = steps.get(steps.size() - 1);
         RunDirectory.Saved saved = run.loadCheckpoint(step);
         RunDirectory.State s = saved.state();
-        if (!s.settingsSha256().equals(settingsSha256)) {
-            throw new RunDirectory.RunException(saved.folder().resolve("trainer_state.json") + ": written with settings "
-                    + s.settingsSha256().substring(0, 12) + ", these are " + settingsSha256.substring(0, 12));
-        }
-        if (!s.vocabularySha256().equals(vocabularySha256)) {
-            throw new RunDirectory.RunException(saved.folder().resolve("trainer_state.json") + ": written with vocabulary "
-                    + s.vocabularySha256().substring(0, 12) + ", the run's vocab/vocab.txt is now "
-                    + vocabularySha256.substring(0, 12));
-        }
-        if (!s.precision().equals(learner.precision())) {
-            throw new RunDirectory.RunException(saved.folder() + ": trained in " + s.precision() + ", resuming in "
-                    + learner.precision() + " would not continue the same run");
-        }
+        saved.requireContinues(stateAt(step));
         if (s.threads() != threads) {
             listener.message("note: the checkpoint was written with " + s.threads() + " threads, this run has " + threads
                     + "; weight-gradient sums split by threads then round differently, so the run stays exact only "
                     + "with the same count");
         }
-        learner.restore(saved.weights(), saved.optimizer(), s.step());
+        try {
+            learner.restore(saved.weights(), saved.optimizer(), s.step());
+        } catch (IllegalArgumentException e) {      // the model config and the checkpoint's tensors disagree
+            throw new RunDirectory.RunException(saved.folder() + ": " + e.getMessage());
+        }
         trainingSeconds = s.trainingSeconds();
         lastCheckpoint = step;
-        run.truncateMetrics(step);
+        trimmed(run.truncateMetrics(step));
         listener.message("resumed from " + saved.folder() + " (step " + step + ")");
         return step;
+    }
+
+    private void trimmed(RunDirectory.Trim trim) {
+        if (trim.cut()) {
+            listener.message("dropped the last line of " + run.metrics() + ": it was cut short when the run stopped");
+        }
+    }
+
+    /** The state of a checkpoint after {@code step} steps of this run (its time: so far). */
+    private RunDirectory.State stateAt(long step) {
+        long a = config.gradientAccumulation(), b = config.batchSize();
+        return new RunDirectory.State(RunDirectory.FORMAT, step, step * a * b, step * a * b * config.sequenceLength(),
+                config.seed(), learner.precision(), backend, threads, settingsSha256, vocabularySha256, trainingSeconds);
     }
 
     /**
@@ -271,16 +280,41 @@ public final class Trainer {
         if (step == lastCheckpoint) {
             return;
         }
-        long a = config.gradientAccumulation(), b = config.batchSize();
-        RunDirectory.State state = new RunDirectory.State(RunDirectory.FORMAT, step, step * a * b,
-                step * a * b * config.sequenceLength(), config.seed(), learner.precision(), backend, threads,
-                settingsSha256, vocabularySha256, trainingSeconds);
-        Path folder = run.saveCheckpoint(learner, state, config.keepCheckpoints());
+        Path folder;
+        try {
+            folder = run.saveCheckpoint(learner, stateAt(step), config.keepCheckpoints());
+        } catch (IOException e) {
+            throw failed("cannot write the checkpoint " + run.checkpoint(step), e,
+                    "its temporary folder is removed and the checkpoints before it are as they were");
+        }
         lastCheckpoint = step;
         listener.checkpointed(step, folder);
         if (RunDirectory.MILESTONES.contains(step)) {
-            listener.message("kept the weights of step " + step + " for good in " + run.keepMilestone(step));
+            try {
+                listener.message("kept the weights of step " + step + " for good in " + run.keepMilestone(step));
+            } catch (IOException e) {
+                throw failed("cannot keep the weights of step " + step + " in " + run.milestone(step), e,
+                        "its temporary folder is removed");
+            }
         }
+    }
+
+    /**
+     * A write that failed, said once: what could not be written and why, what was cleaned up, and the newest
+     * complete checkpoint, which the next invocation resumes from.
+     */
+    private RunDirectory.WriteFailure failed(String what, IOException e, String cleanedUp) {
+        String newest;
+        try {
+            var steps = run.checkpointSteps();
+            newest = steps.isEmpty() ? "there is none yet, so the next run starts from the beginning"
+                    : "the last good checkpoint is " + run.checkpoint(steps.get(steps.size() - 1)) + " (step "
+                    + steps.get(steps.size() - 1) + "), which the same command resumes from";
+        } catch (IOException second) {
+            newest = "the checkpoints cannot be listed either (" + RunDirectory.cause(second) + ")";
+        }
+        return new RunDirectory.WriteFailure(what + ": " + RunDirectory.cause(e) + "; " + cleanedUp + "; " + newest
+                + " once the cause is fixed", e);
     }
 
     private void diverged(long step, Tally tally, UpdateReport report, int a, int b) {
@@ -307,9 +341,12 @@ public final class Trainer {
                 num(tokensPerSecond), num(trainingSeconds), groups));
     }
 
-    private void appendMetrics(String line) throws IOException {
-        Files.writeString(run.metrics(), line + "\n", StandardCharsets.UTF_8, StandardOpenOption.CREATE,
-                StandardOpenOption.APPEND);
+    private void appendMetrics(String line) {
+        try {
+            run.appendMetrics(line);
+        } catch (IOException e) {
+            throw failed("cannot append to " + run.metrics(), e, "the log is cut back to its last complete line");
+        }
     }
 
     /** Shares of the step's wall time so far: data and masking, forward-backward-optimiser, the rest (logging). */
@@ -324,11 +361,15 @@ public final class Trainer {
     }
 
     /** Writes the segment this invocation ran into provenance.json. */
-    public void recordSegment(ObjectNode segment) throws IOException {
+    public void recordSegment(ObjectNode segment) {
         ObjectNode p = run.readProvenance();
         var segments = p.withArray("segments");
         segments.add(segment);
-        run.writeProvenance(p);
+        try {
+            run.writeProvenance(p);
+        } catch (IOException e) {
+            throw failed("cannot write " + run.provenance(), e, "the file is as it was before (without this invocation's segment)");
+        }
     }
 
     static Batch emptyBatch(int b, int t) {
