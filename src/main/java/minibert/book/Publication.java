@@ -127,6 +127,13 @@ public final class Publication {
         write(title, "image::results/" + name + ".svg[\"" + alt + "\",role=\"result-plot\"]\n");
     }
 
+    /** Finishes with a figure drawn elsewhere as a whole SVG document, written as {@code NAME.svg} beside the fragment. */
+    public void svg(String title, String svg) {
+        results.writeFile(name + ".svg", svg);
+        String alt = title.replace("\"", "'").replace("]", ")");
+        write(title, "image::results/" + name + ".svg[\"" + alt + "\",role=\"result-plot\"]\n");
+    }
+
     /** Finishes with program output shown verbatim. */
     public void listing(String title, String text) {
         String fence = "----";

@@ -35,6 +35,7 @@ public final class ExplorerData {
     }
 
     /** One weight in [0, 1] as a byte: round(255·w). */
+    // tag::encode[]
     static byte quantize(double w) {
         if (!(w >= 0 && w <= 1)) {
             throw new IllegalArgumentException("an attention weight must be in [0, 1], found " + w);
@@ -50,6 +51,7 @@ public final class ExplorerData {
         }
         return Base64.getEncoder().encodeToString(bytes);
     }
+    // end::encode[]
 
     /** Decodes what {@link #encode} wrote back into weights [n, n] (multiples of 1/255). */
     static DMatrixRMaj decode(String base64, int n) {

@@ -124,7 +124,7 @@ public final class ForwardTrace {
             steps.add(new Step(section, "V = x·Wvᵀ + bv", att, a.value().copy(), pieces, ""));
             DMatrixRMaj scores = scores(a.query(), a.key(), in.attentionMask(), head, d, t);
             steps.add(new Step(section, "head " + head + ": S = Q·Kᵀ/√" + d + " + M", att, scores, pieces,
-                    n < t ? "M = −10000 at the padded keys (columns " + n + " … " + (t - 1) + ")"
+                    n < t ? "M = −10000 at the padded keys (" + (n == t - 1 ? "column " + n : "columns " + n + " … " + (t - 1)) + ")"
                             : "M = 0: no position is padding (--length pads the text)"));
             DMatrixRMaj softmax = scores.copy();
             Softmax.rows(softmax);
@@ -235,11 +235,12 @@ public final class ForwardTrace {
             if (!s.note().isEmpty()) {
                 b.append("  ").append(s.note()).append('\n');
             }
-            int r = Math.min(rows, s.value().numRows), c = Math.min(cols, s.value().numCols);
+            // a small attention matrix is shown whole across: its padded columns are the point
+            int r = Math.min(rows, s.value().numRows), c = s.value().numCols <= 12 ? s.value().numCols : Math.min(cols, s.value().numCols);
             for (int i = 0; i < r; i++) {
                 b.append(String.format(Locale.ROOT, "  %-12s", clip(s.rowLabels().get(i), 12)));
                 for (int j = 0; j < c; j++) {
-                    b.append(String.format(Locale.ROOT, " %10.4f", s.value().get(i, j)));
+                    b.append(String.format(Locale.ROOT, " %11.4f", s.value().get(i, j)));
                 }
                 b.append(c < s.value().numCols ? "  …" : "").append('\n');
             }

@@ -138,7 +138,8 @@ public final class GradientFlow {
                 boolean grows = change > FACTOR;
                 findings.add(new Finding(s.group(), grows ? "growing" : "shrinking", rules().get(2), fmt("median gradient norm %s "
                         + "over the first quarter of %s, %s over the last", num(s.firstQuarter()), span, num(s.lastQuarter())),
-                        grows ? "a lower learning rate; look for a loss that is about to diverge" : ""));
+                        grows ? "read it with the loss: while the loss falls, a group that starts to receive gradient (lower layers "
+                                + "once context helps) is healthy; with a rising loss, a lower learning rate" : ""));
             }
         }
         double[] global = window.stream().mapToDouble(RunLog.TrainPoint::gradNorm).toArray();

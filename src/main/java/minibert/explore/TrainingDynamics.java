@@ -75,8 +75,13 @@ public final class TrainingDynamics {
     }
 
     /** Applies the rules to {@code log}; {@code unigram} is U on the run's held-out masks, when known. */
-    // tag::analyse[]
     public static Analysis analyse(RunLog log, OptionalDouble unigram) {
+        return analyse(log, unigram, BAND);
+    }
+
+    /** As {@link #analyse(RunLog, OptionalDouble)}, with a band of {@code band} nats around U instead of b. */
+    // tag::analyse[]
+    public static Analysis analyse(RunLog log, OptionalDouble unigram, double band) {
         List<RunLog.TrainPoint> points = log.train();
         double lnV = Math.log(log.settings().vocabSize());
         long warmup = log.settings().warmupSteps();
@@ -87,12 +92,12 @@ public final class TrainingDynamics {
             double u = unigram.getAsDouble();
             int start = -1, context = -1;
             for (int k = 0; k < points.size() && start < 0; k++) {
-                start = points.get(k).loss() <= u + BAND ? k : -1;
+                start = points.get(k).loss() <= u + band ? k : -1;
             }
             for (int k = Math.max(start, 0); start >= 0 && k < points.size() && context < 0; k++) {
                 boolean below = true;
                 for (int j = k; j < Math.min(points.size(), k + CONFIRM); j++) {
-                    below &= points.get(j).loss() < u - BAND;
+                    below &= points.get(j).loss() < u - band;
                 }
                 context = below ? k : -1;
             }
@@ -111,7 +116,7 @@ public final class TrainingDynamics {
                     if (end > warmup && past > warmup) {
                         findings.add(new Finding("loss", "plateau outlasts warm-up", rules().get(3), fmt("the loss stayed "
                                 + "within %s nats of U = %s from step %,d to step %,d%s, %,d steps after warm-up ended at step "
-                                + "%,d", BAND, num(u), plateauStart, end, context < 0 ? " (the end of the log)" : "", past, warmup),
+                                + "%,d", band, num(u), plateauStart, end, context < 0 ? " (the end of the log)" : "", past, warmup),
                                 "the model does not use context yet; a higher peak learning rate, or training longer; check "
                                         + "that the attention mask and the masking are right"));
                     }
