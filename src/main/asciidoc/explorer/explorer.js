@@ -56,6 +56,17 @@
     return rows;
   }
 
+  /* The largest weight of a head: shades are drawn relative to it, so that a nearly uniform head still shows its shape. */
+  function largest(w) {
+    var m = 0;
+    for (var i = 0; i < w.length; i++) {
+      for (var j = 0; j < w[i].length; j++) {
+        m = Math.max(m, w[i][j]);
+      }
+    }
+    return m > 0 ? m : 1;
+  }
+
   function colour(head) {
     return HEAD_COLOURS[head % HEAD_COLOURS.length];
   }
@@ -114,6 +125,7 @@
     this.headSelect = pick('Head', 'ax-head', heads, function (v) { self.head = v; self.show(); });
     html('p', {'class': 'ax-model'}, this.root, 'Model: ' + d.model + '. Hover over (or tap) a token on the left to see ' +
         'only its lines; click a thumbnail below to jump to that head.');
+    this.scale = html('p', {'class': 'ax-scale'}, this.root);
     var views = html('div', {'class': 'ax-views'}, this.root);
     this.linesBox = html('div', {'class': 'ax-lines'}, views);
     this.heatBox = html('div', {'class': 'ax-heat'}, views);
@@ -131,6 +143,9 @@
     this.root.setAttribute('data-head', String(this.head));
     var s = this.data.sentences[this.sentence];
     var w = this.weights(this.sentence, this.layer, this.head);
+    this.scale.textContent = 'Layer ' + this.layer + ', head ' + this.head + ': the darkest line and cell is its largest ' +
+        'weight on this sentence, ' + largest(w).toFixed(3) + ', and the others are shaded in proportion; uniform ' +
+        'attention over the ' + s.tokens.length + ' tokens would give each ' + (1 / s.tokens.length).toFixed(3) + '.';
     this.drawLines(s.tokens, s.types, w);
     this.drawHeat(s.tokens, w);
     this.drawGrid();
@@ -144,15 +159,15 @@
       'aria-label': 'attention of layer ' + this.layer + ', head ' + this.head + ' as lines between tokens'});
     el('text', {x: left, y: 12, 'text-anchor': 'end', 'class': 'ax-caption'}, svg).textContent = 'query';
     el('text', {x: right, y: 12, 'class': 'ax-caption'}, svg).textContent = 'key';
-    var lines = el('g', {'class': 'ax-line-group'}, svg), byQuery = [], c = colour(this.head);
+    var lines = el('g', {'class': 'ax-line-group'}, svg), byQuery = [], c = colour(this.head), max = largest(w);
     for (var i = 0; i < n; i++) {
       byQuery.push([]);
       for (var j = 0; j < n; j++) {
-        if (w[i][j] < 0.01) {
+        if (w[i][j] / max < 0.02) {
           continue;
         }
         var line = el('line', {x1: left + 4, y1: top + i * rowH + rowH / 2 - 4, x2: right - 4, y2: top + j * rowH + rowH / 2 - 4,
-          stroke: c, 'stroke-width': 2, 'stroke-opacity': w[i][j].toFixed(3)}, lines);
+          stroke: c, 'stroke-width': 2, 'stroke-opacity': (w[i][j] / max).toFixed(3)}, lines);
         byQuery[i].push(line);
       }
     }
@@ -183,7 +198,7 @@
   /* The heat map: a row per query, a column per key, darker for more weight. */
   Explorer.prototype.drawHeat = function (tokens, w) {
     var n = tokens.length, cell = Math.max(6, Math.min(14, Math.floor(300 / n))), labelW = 96, top = 96;
-    var size = n * cell, c = colour(this.head);
+    var size = n * cell, c = colour(this.head), max = largest(w);
     var svg = el('svg', {width: labelW + size + 8, height: top + size + 8, viewBox: '0 0 ' + (labelW + size + 8) + ' ' + (top + size + 8),
       'class': 'ax-heat-svg', role: 'img', 'aria-label': 'attention of layer ' + this.layer + ', head ' + this.head + ' as a heat map'});
     for (var k = 0; k < n; k++) {
@@ -195,11 +210,11 @@
     el('rect', {x: labelW, y: top, width: size, height: size, fill: '#fff', stroke: '#999'}, svg);
     for (var i = 0; i < n; i++) {
       for (var j = 0; j < n; j++) {
-        if (w[i][j] < 0.005) {
+        if (w[i][j] / max < 0.01) {
           continue;
         }
         var r = el('rect', {x: labelW + j * cell, y: top + i * cell, width: cell, height: cell, fill: c,
-          'fill-opacity': w[i][j].toFixed(3)}, svg);
+          'fill-opacity': (w[i][j] / max).toFixed(3)}, svg);
         el('title', {}, r).textContent = tokens[i] + ' → ' + tokens[j] + ': ' + w[i][j].toFixed(3);
       }
     }
@@ -219,11 +234,11 @@
           'data-layer': String(l), 'data-head': String(h)}, this.grid);
         var svg = el('svg', {width: size, height: size, viewBox: '0 0 ' + n + ' ' + n, 'aria-hidden': 'true'}, button);
         el('rect', {x: 0, y: 0, width: n, height: n, fill: '#fff'}, svg);
-        var w = this.weights(this.sentence, l, h), c = colour(h);
+        var w = this.weights(this.sentence, l, h), c = colour(h), max = largest(w);
         for (var i = 0; i < n; i++) {
           for (var j = 0; j < n; j++) {
-            if (w[i][j] >= 0.02) {
-              el('rect', {x: j, y: i, width: 1, height: 1, fill: c, 'fill-opacity': w[i][j].toFixed(2)}, svg);
+            if (w[i][j] / max >= 0.05) {
+              el('rect', {x: j, y: i, width: 1, height: 1, fill: c, 'fill-opacity': (w[i][j] / max).toFixed(2)}, svg);
             }
           }
         }

@@ -104,10 +104,18 @@ class BrowserIT {
     private static String open(Path page) {
         driver.manage().logs().get(LogType.BROWSER);     // drop what earlier pages logged
         driver.get(page.toUri().toString());
+        // a page that loads MathJax may reach its load event before MathJax has defined itself when the machine is
+        // busy: wait up to 30 s for it, then for its typesetting queue
         Object state = ((JavascriptExecutor) driver).executeAsyncScript("""
                 const done = arguments[arguments.length - 1];
-                if (!window.MathJax || !MathJax.Hub) { done('no-mathjax'); return; }
-                MathJax.Hub.Queue(() => done('typeset'));
+                const uses = document.querySelector('script[src*="MathJax"]') !== null;
+                let waited = 0;
+                (function wait() {
+                  if (window.MathJax && MathJax.Hub) { MathJax.Hub.Queue(() => done('typeset')); return; }
+                  if (!uses || waited >= 30000) { done('no-mathjax'); return; }
+                  waited += 100;
+                  setTimeout(wait, 100);
+                })();
                 """);
         return String.valueOf(state);
     }
@@ -376,8 +384,18 @@ class BrowserIT {
         open(site.resolve("book.html"));
         PrintOptions print = new PrintOptions();
         print.setBackground(false);
-        Pdf pdf = driver.print(print);
-        byte[] bytes = Base64.getDecoder().decode(pdf.getContent());
+        String content;
+        try {
+            Pdf pdf = driver.print(print);
+            content = pdf.getContent();
+        } catch (org.openqa.selenium.TimeoutException e) {
+            // WebDriver's print gives the renderer ten seconds, which a long book on a busy machine can exceed; the
+            // DevTools command underneath it has no such limit
+            System.out.println("[BrowserIT] WebDriver's print timed out (" + e.getMessage().lines().findFirst().orElse("")
+                    + "); printing through DevTools instead");
+            content = (String) driver.executeCdpCommand("Page.printToPDF", Map.of("printBackground", false)).get("data");
+        }
+        byte[] bytes = Base64.getDecoder().decode(content);
         Path out = shots.resolveSibling("book.pdf");
         Files.write(out, bytes);
         String text = new String(bytes, StandardCharsets.ISO_8859_1);
