@@ -47,6 +47,28 @@ public final class BookData {
         return shortRun;
     }
 
+    /** The system property naming a recorded run directory for the book (the build passes {@code -Dbook.run=DIR}). */
+    public static final String RECORDED_RUN = "minibert.book.run";
+
+    /**
+     * A recorded run the book is given besides the short run (e.g. {@code mvn verify -Dbook.run=runs/pretrain}, a run of
+     * {@code minibert train}), or empty. The folder must be a run directory with at least one checkpoint.
+     */
+    public static java.util.Optional<Path> recordedRun() {
+        String dir = System.getProperty(RECORDED_RUN, "").strip();
+        if (dir.isEmpty()) {
+            return java.util.Optional.empty();
+        }
+        Path run = Path.of(dir);
+        if (!run.isAbsolute()) {
+            run = ProjectFiles.projectDir().resolve(run);
+        }
+        if (!Files.isRegularFile(run.resolve("run.json"))) {
+            throw new IllegalStateException("-Dbook.run=" + dir + ": " + run + " is not a run directory (it has no run.json)");
+        }
+        return java.util.Optional.of(run.normalize());
+    }
+
     /** The book's measured batch: B × T of real text, masked as training masks its first batch. */
     public static synchronized Batch measuredBatch() throws IOException {
         if (measured == null) {

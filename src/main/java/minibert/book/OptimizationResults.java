@@ -51,6 +51,7 @@ public final class OptimizationResults implements ResultProducer {
         results.publish("optimization/bias-correction").config(file)
                 .attribute("beta1", fmt("%.3f", b1))
                 .attribute("beta2", fmt("%.3f", b2))
+                .attribute("first-step-ratio", fmt("%.2f", (1 - b1) / Math.sqrt(1 - b2)))
                 .attribute("v-99", fmt("%,d", v99))
                 .attribute("m-99", fmt("%,d", m99))
                 .attribute("epsilon", fmt("%.0e", c.epsilon()))

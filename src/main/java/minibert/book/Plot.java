@@ -5,8 +5,9 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * A small, dependency-free SVG chart: line series, scatter points, bars and horizontal reference
- * lines, on linear or logarithmic axes. Enough for loss curves, histograms and roofline plots.
+ * A small, dependency-free SVG chart: line series, scatter points, bars, horizontal reference lines and vertical
+ * markers, on linear or logarithmic axes, with an optional second y axis on the right for lines of another unit
+ * (a learning rate beside a loss). Enough for loss curves, histograms and roofline plots.
  *
  * <pre>{@code
  * Plot plot = Plot.of("step", "loss").line("train", steps, losses).line("valid", steps2, losses2);
@@ -15,17 +16,22 @@ import java.util.Locale;
  */
 public final class Plot {
 
-    private static final String[] COLOURS = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#17becf"};
+    private static final String[] COLOURS = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#17becf",
+            "#e377c2", "#7f7f7f", "#bcbd22"};
     private static final int WIDTH = 640;
     private static final int HEIGHT = 380;
     private static final int LEFT = 70;
     private static final int RIGHT = 20;
+    private static final int RIGHT_WITH_AXIS = 76;
     private static final int TOP = 20;
     private static final int BOTTOM = 50;
 
     private enum Kind { LINE, POINTS, BARS }
 
-    private record Series(String label, double[] x, double[] y, Kind kind, List<String> pointLabels) {
+    private record Series(String label, double[] x, double[] y, Kind kind, List<String> pointLabels, boolean right) {
+    }
+
+    private record Marker(String label, double x) {
     }
 
     private record Reference(String label, double y) {
@@ -35,6 +41,8 @@ public final class Plot {
     private final String yLabel;
     private final List<Series> series = new ArrayList<>();
     private final List<Reference> references = new ArrayList<>();
+    private final List<Marker> markers = new ArrayList<>();
+    private String rightLabel;
     private boolean logX;
     private boolean logY;
 
@@ -60,7 +68,22 @@ public final class Plot {
 
     /** A connected line through the points, in order. */
     public Plot line(String label, double[] x, double[] y) {
-        return add(new Series(label, check(x, y), y.clone(), Kind.LINE, List.of()));
+        return add(new Series(label, check(x, y), y.clone(), Kind.LINE, List.of(), false));
+    }
+
+    /** A connected line measured on the second y axis, on the right, labelled {@code axisLabel} (one per chart). */
+    public Plot lineRight(String label, String axisLabel, double[] x, double[] y) {
+        if (rightLabel != null && !rightLabel.equals(axisLabel)) {
+            throw new IllegalArgumentException("the right axis is '" + rightLabel + "'; a line of '" + axisLabel + "' needs a chart of its own");
+        }
+        rightLabel = axisLabel;
+        return add(new Series(label, check(x, y), y.clone(), Kind.LINE, List.of(), true));
+    }
+
+    /** A dashed vertical line at {@code x}, labelled at its top: a moment on the x axis, e.g. the end of a phase. */
+    public Plot marker(String label, double x) {
+        markers.add(new Marker(label, x));
+        return this;
     }
 
     /** Unconnected points, each with an optional label drawn beside it ({@code null} for none). */
@@ -68,12 +91,13 @@ public final class Plot {
         if (pointLabels != null && pointLabels.size() != x.length) {
             throw new IllegalArgumentException("points '" + label + "': " + x.length + " points, " + pointLabels.size() + " labels");
         }
-        return add(new Series(label, check(x, y), y.clone(), Kind.POINTS, pointLabels == null ? List.of() : List.copyOf(pointLabels)));
+        return add(new Series(label, check(x, y), y.clone(), Kind.POINTS, pointLabels == null ? List.of()
+                : java.util.Collections.unmodifiableList(new ArrayList<>(pointLabels)), false));   // null entries: no label
     }
 
     /** Bars of unit width centred on each x (a histogram when x are bin centres). */
     public Plot bars(String label, double[] x, double[] y) {
-        return add(new Series(label, check(x, y), y.clone(), Kind.BARS, List.of()));
+        return add(new Series(label, check(x, y), y.clone(), Kind.BARS, List.of(), false));
     }
 
     /** A dashed horizontal line, e.g. a measured peak. */
@@ -96,19 +120,32 @@ public final class Plot {
 
     /** Renders the chart as a standalone SVG document. */
     public String toSvg() {
+        int right = rightLabel == null ? RIGHT : RIGHT_WITH_AXIS;
         double minX = Double.POSITIVE_INFINITY, maxX = Double.NEGATIVE_INFINITY;
         double minY = Double.POSITIVE_INFINITY, maxY = Double.NEGATIVE_INFINITY;
+        double minR = Double.POSITIVE_INFINITY, maxR = Double.NEGATIVE_INFINITY;
         boolean hasBars = false;
         for (Series s : series) {
             hasBars |= s.kind == Kind.BARS;
             for (int i = 0; i < s.x.length; i++) {
-                if (!usable(s.x[i], logX) || !usable(s.y[i], logY)) {
+                if (!usable(s.x[i], logX) || !usable(s.y[i], logY && !s.right)) {
                     continue;
                 }
                 minX = Math.min(minX, s.x[i] - (s.kind == Kind.BARS ? 0.5 : 0));
                 maxX = Math.max(maxX, s.x[i] + (s.kind == Kind.BARS ? 0.5 : 0));
-                minY = Math.min(minY, s.y[i]);
-                maxY = Math.max(maxY, s.y[i]);
+                if (s.right) {
+                    minR = Math.min(minR, s.y[i]);
+                    maxR = Math.max(maxR, s.y[i]);
+                } else {
+                    minY = Math.min(minY, s.y[i]);
+                    maxY = Math.max(maxY, s.y[i]);
+                }
+            }
+        }
+        for (Marker m : markers) {
+            if (usable(m.x, logX)) {
+                minX = Math.min(minX, m.x);
+                maxX = Math.max(maxX, m.x);
             }
         }
         for (Reference r : references) {
@@ -134,8 +171,16 @@ public final class Plot {
             minY -= Math.abs(minY) * 0.1 + 1;
             maxY += Math.abs(maxY) * 0.1 + 1;
         }
-        Axis ax = new Axis(minX, maxX, logX, LEFT, WIDTH - RIGHT);
+        Axis ax = new Axis(minX, maxX, logX, LEFT, WIDTH - right);
         Axis ay = new Axis(minY, maxY, logY, HEIGHT - BOTTOM, TOP);
+        Axis ar = null;
+        if (rightLabel != null) {
+            if (minR > maxR) {
+                minR = 0;
+                maxR = 1;
+            }
+            ar = new Axis(Math.min(0, minR), maxR == Math.min(0, minR) ? maxR + 1 : maxR, false, HEIGHT - BOTTOM, TOP);
+        }
 
         StringBuilder b = new StringBuilder();
         b.append("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"").append(WIDTH).append("\" height=\"")
@@ -145,39 +190,65 @@ public final class Plot {
         // grid and ticks
         for (double t : ax.ticks()) {
             double px = ax.map(t);
+            if (px > WIDTH - right + 0.5) {
+                continue;
+            }
             b.append(String.format(Locale.ROOT, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#e5e5e5\"/>%n", px, TOP, px, HEIGHT - BOTTOM));
             b.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s</text>%n", px, HEIGHT - BOTTOM + 16, escape(format(t))));
         }
         for (double t : ay.ticks()) {
             double py = ay.map(t);
-            b.append(String.format(Locale.ROOT, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#e5e5e5\"/>%n", LEFT, py, WIDTH - RIGHT, py));
+            b.append(String.format(Locale.ROOT, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#e5e5e5\"/>%n", LEFT, py, WIDTH - right, py));
             b.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%s</text>%n", LEFT - 6, py + 4, escape(format(t))));
         }
+        if (ar != null) {
+            for (double t : ar.ticks()) {
+                double py = ar.map(t);
+                b.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"start\" fill=\"#555\">%s</text>%n",
+                        WIDTH - right + 6, py + 4, escape(format(t))));
+            }
+            b.append(String.format(Locale.ROOT, "<text transform=\"translate(%d,%d) rotate(90)\" text-anchor=\"middle\" fill=\"#555\">%s</text>%n",
+                    WIDTH - 10, (TOP + HEIGHT - BOTTOM) / 2, escape(rightLabel)));
+        }
         b.append(String.format(Locale.ROOT, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" stroke=\"#444\"/>%n",
-                LEFT, TOP, WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM));
+                LEFT, TOP, WIDTH - LEFT - right, HEIGHT - TOP - BOTTOM));
         b.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">%s</text>%n",
-                (LEFT + WIDTH - RIGHT) / 2, HEIGHT - 10, escape(xLabel)));
+                (LEFT + WIDTH - right) / 2, HEIGHT - 10, escape(xLabel)));
         b.append(String.format(Locale.ROOT, "<text transform=\"translate(16,%d) rotate(-90)\" text-anchor=\"middle\">%s</text>%n",
                 (TOP + HEIGHT - BOTTOM) / 2, escape(yLabel)));
 
         for (Reference r : references) {
             double py = ay.map(r.y);
-            b.append(String.format(Locale.ROOT, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#555\" stroke-dasharray=\"6 4\"/>%n", LEFT, py, WIDTH - RIGHT, py));
-            b.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\" fill=\"#555\">%s</text>%n", WIDTH - RIGHT - 4, py - 4, escape(r.label)));
+            b.append(String.format(Locale.ROOT, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#555\" stroke-dasharray=\"6 4\"/>%n", LEFT, py, WIDTH - right, py));
+            b.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\" fill=\"#555\">%s</text>%n", WIDTH - right - 4, py - 4, escape(r.label)));
+        }
+        for (int mi = 0; mi < markers.size(); mi++) {
+            Marker m = markers.get(mi);
+            if (!usable(m.x, logX)) {
+                continue;
+            }
+            double px = ax.map(m.x);
+            b.append(String.format(Locale.ROOT, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#8a6d00\" stroke-dasharray=\"3 3\"/>%n",
+                    px, TOP, px, HEIGHT - BOTTOM));
+            boolean left = px > (LEFT + WIDTH - right) / 2.0;            // the label on the side with more room
+            b.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"%s\" fill=\"#8a6d00\" font-size=\"10\">%s</text>%n",
+                    left ? px - 3 : px + 3, TOP + 12 + 12 * (mi % 4), left ? "end" : "start", escape(m.label)));
         }
         for (int si = 0; si < series.size(); si++) {
             Series s = series.get(si);
             String colour = COLOURS[si % COLOURS.length];
+            Axis sy = s.right ? ar : ay;
             switch (s.kind) {
                 case LINE -> {
                     StringBuilder path = new StringBuilder();
                     for (int i = 0; i < s.x.length; i++) {
-                        if (!usable(s.x[i], logX) || !usable(s.y[i], logY)) {
+                        if (!usable(s.x[i], logX) || !usable(s.y[i], logY && !s.right)) {
                             continue;
                         }
-                        path.append(path.isEmpty() ? "M" : " L").append(String.format(Locale.ROOT, "%.1f %.1f", ax.map(s.x[i]), ay.map(s.y[i])));
+                        path.append(path.isEmpty() ? "M" : " L").append(String.format(Locale.ROOT, "%.1f %.1f", ax.map(s.x[i]), sy.map(s.y[i])));
                     }
-                    b.append("<path d=\"").append(path).append("\" fill=\"none\" stroke=\"").append(colour).append("\" stroke-width=\"1.8\"/>\n");
+                    b.append("<path d=\"").append(path).append("\" fill=\"none\" stroke=\"").append(colour).append("\" stroke-width=\"1.8\"")
+                            .append(s.right ? " stroke-dasharray=\"2 3\"" : "").append("/>\n");
                 }
                 case POINTS -> {
                     for (int i = 0; i < s.x.length; i++) {
@@ -206,7 +277,8 @@ public final class Plot {
             // legend
             int ly = TOP + 14 + 16 * si;
             b.append(String.format(Locale.ROOT, "<rect x=\"%d\" y=\"%d\" width=\"12\" height=\"12\" fill=\"%s\"/>%n", LEFT + 10, ly - 10, colour));
-            b.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\">%s</text>%n", LEFT + 28, ly, escape(s.label)));
+            b.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\">%s</text>%n", LEFT + 28, ly,
+                    escape(s.label + (s.right ? " (right axis)" : ""))));
         }
         b.append("</svg>\n");
         return b.toString();

@@ -18,6 +18,9 @@ import picocli.CommandLine.Command;
                 TokenizeCommand.class,
                 GradcheckCommand.class,
                 FillMaskCommand.class,
+                AttentionCommand.class,
+                TraceCommand.class,
+                AnalyzeCommand.class,
                 BenchCommand.class,
                 ConfigCommand.class,
                 CommandLine.HelpCommand.class

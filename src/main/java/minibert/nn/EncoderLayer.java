@@ -52,6 +52,26 @@ public final class EncoderLayer {
         public FeedForward.Activations feedForward() {
             return feedForward;
         }
+
+        /** h = LN₁(x + Attention(x)) of the last forward pass [B·T, H]. */
+        public DMatrixRMaj afterAttention() {
+            return h;
+        }
+
+        /** LN₁'s record (x̂ of x + Attention(x)) of the last forward pass. */
+        public LayerNorm.Activations attentionNorm() {
+            return attentionNorm;
+        }
+
+        /** h + FeedForward(h), the input of LN₂, of the last forward pass [B·T, H]. */
+        public DMatrixRMaj beforeOutputNorm() {
+            return sum;
+        }
+
+        /** LN₂'s record (x̂ of h + FeedForward(h)) of the last forward pass. */
+        public LayerNorm.Activations outputNorm() {
+            return outputNorm;
+        }
     }
 
     /** Scratch of the backward pass, shared by every layer (llm.c's activation gradients). */

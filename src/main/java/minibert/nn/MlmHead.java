@@ -105,6 +105,11 @@ public final class MlmHead {
             return correct;
         }
 
+        /** t = LN(GELU(x·Wtᵀ + bt)) of the last forward pass, the rows the decoder multiplies by Eᵀ [M, H]. */
+        public DMatrixRMaj transformed() {
+            return transformed;
+        }
+
         /** softmax(z) of the last forward pass [M, V]. */
         public DMatrixRMaj probabilities() {
             return probs;

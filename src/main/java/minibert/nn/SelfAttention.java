@@ -66,6 +66,21 @@ public final class SelfAttention {
             return q;
         }
 
+        /** K of the last forward pass [B·T, H]. */
+        public DMatrixRMaj key() {
+            return k;
+        }
+
+        /** V of the last forward pass [B·T, H]. */
+        public DMatrixRMaj value() {
+            return v;
+        }
+
+        /** C = P'·V of the last forward pass, every head in its own columns [B·T, H]. */
+        public DMatrixRMaj context() {
+            return context;
+        }
+
         /** A copy of the attention weights P (before dropout) of sequence {@code b}, head {@code h}: [T, T]. */
         public DMatrixRMaj probabilities(int b, int h) {
             int heads = headAt.length / batch;

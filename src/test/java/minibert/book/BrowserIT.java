@@ -118,6 +118,8 @@ class BrowserIT {
     private static String load(Path page) {
         driver.manage().logs().get(LogType.BROWSER);     // drop what earlier pages logged
         driver.get(page.toUri().toString());
+        // a page that loads MathJax may reach its load event before MathJax has defined itself when the machine is
+        // busy: wait up to 30 s for it, then for its typesetting queue
         Object state = ((JavascriptExecutor) driver).executeAsyncScript("""
                 const done = arguments[arguments.length - 1];
                 // A loaded machine can run this before MathJax's own script has defined MathJax.Hub: wait for it
@@ -313,13 +315,102 @@ class BrowserIT {
         }
     }
 
+    /**
+     * The attention explorer of "Looking inside the model", used as a reader uses it: its data loads from {@code file://},
+     * choosing another head, a thumbnail or a sentence changes the figures, and nothing is logged as an error.
+     */
+    @Test
+    void theAttentionExplorerAnswersTheReader() {
+        driver.manage().window().setSize(new Dimension(1280, 1000));
+        open(site.resolve("explore.html"));
+        List<String> problems = new ArrayList<>();
+        Long sentences = (Long) js("return window.minibertAttention ? window.minibertAttention.sentences.length : -1;");
+        assertTrue(sentences != null && sentences >= 20, "the explorer's data did not load: " + sentences + " sentences");
+        org.openqa.selenium.WebElement root = driver.findElement(org.openqa.selenium.By.id("attention-explorer"));
+        String lines = (String) js("return document.querySelector('.ax-lines svg').outerHTML;");
+        String heat = (String) js("return document.querySelector('.ax-heat svg').outerHTML;");
+        Long thumbs = (Long) js("return document.querySelectorAll('.ax-thumb').length;");
+        Long layers = (Long) js("return window.minibertAttention.layers;"), heads = (Long) js("return window.minibertAttention.heads;");
+        if (thumbs != layers * heads) {
+            problems.add(thumbs + " thumbnails for " + layers + " layers × " + heads + " heads");
+        }
+
+        new org.openqa.selenium.support.ui.Select(driver.findElement(org.openqa.selenium.By.id("ax-head"))).selectByValue("1");
+        if (!"1".equals(root.getAttribute("data-head"))) {
+            problems.add("choosing head 1 left the explorer on head " + root.getAttribute("data-head"));
+        }
+        String lines1 = (String) js("return document.querySelector('.ax-lines svg').outerHTML;");
+        if (lines1.equals(lines) || js("return document.querySelector('.ax-heat svg').outerHTML;").equals(heat)) {
+            problems.add("choosing head 1 did not change the figures");
+        }
+
+        String last = (layers - 1) + "";
+        driver.findElement(org.openqa.selenium.By.cssSelector(".ax-thumb[data-layer='" + last + "'][data-head='0']")).click();
+        if (!last.equals(root.getAttribute("data-layer")) || !"0".equals(root.getAttribute("data-head"))) {
+            problems.add("the thumbnail of layer " + last + ", head 0 led to layer " + root.getAttribute("data-layer") + ", head "
+                    + root.getAttribute("data-head"));
+        }
+        if (!(Boolean) js("return document.querySelector('.ax-thumb.ax-current').getAttribute('data-layer') === arguments[0];", last)) {
+            problems.add("the current thumbnail is not outlined");
+        }
+        String lines2 = (String) js("return document.querySelector('.ax-lines svg').outerHTML;");
+
+        Long pair = (Long) js("return window.minibertAttention.sentences.findIndex(s => s.types.indexOf(1) >= 0);");
+        if (pair < 0) {
+            problems.add("no sentence of the explorer is a pair");
+        } else {
+            new org.openqa.selenium.support.ui.Select(driver.findElement(org.openqa.selenium.By.id("ax-sentence"))).selectByValue(pair.toString());
+            Long tokens = (Long) js("return document.querySelectorAll('.ax-lines svg text.ax-token').length;");
+            Long expected = (Long) js("return 2 * window.minibertAttention.sentences[arguments[0]].tokens.length;", pair);
+            if (!tokens.equals(expected) || js("return document.querySelector('.ax-lines svg').outerHTML;").equals(lines2)) {
+                problems.add("choosing the pair " + pair + " drew " + tokens + " tokens, expected " + expected);
+            }
+            if (!(Boolean) js("return Array.from(document.querySelectorAll('.ax-lines svg text.ax-token')).some(t => t.textContent === '[SEP]');")) {
+                problems.add("the pair shows no [SEP]");
+            }
+        }
+        // hovering a query shows only its lines
+        new org.openqa.selenium.interactions.Actions(driver)
+                .moveToElement(driver.findElement(org.openqa.selenium.By.cssSelector(".ax-lines svg text.ax-token"))).perform();
+        Long shown = (Long) js("return Array.from(document.querySelectorAll('.ax-lines svg line')).filter(l => l.style.display !== 'none').length;");
+        Long all = (Long) js("return document.querySelectorAll('.ax-lines svg line').length;");
+        if (!(shown < all)) {
+            problems.add("hovering the first query left all " + all + " lines visible");
+        }
+        for (LogEntry e : driver.manage().logs().get(LogType.BROWSER)) {
+            if (e.getLevel().intValue() >= Level.SEVERE.intValue()) {
+                problems.add("console error: " + e.getMessage());
+            }
+        }
+        try {
+            Files.write(shots.resolve("explore-explorer.png"), driver.getScreenshotAs(OutputType.BYTES));
+        } catch (IOException e) {
+            problems.add("cannot save the screenshot: " + e.getMessage());
+        }
+        System.out.printf("[BrowserIT] the attention explorer: %d sentences, %d × %d heads, %d problems%n", sentences, layers, heads,
+                problems.size());
+        if (!problems.isEmpty()) {
+            fail("the attention explorer:\n  " + String.join("\n  ", problems));
+        }
+    }
+
     @Test
     void theWholeBookPrintsToACleanPdf() throws IOException {
         open(site.resolve("book.html"));
         PrintOptions print = new PrintOptions();
         print.setBackground(false);
-        Pdf pdf = driver.print(print);
-        byte[] bytes = Base64.getDecoder().decode(pdf.getContent());
+        String content;
+        try {
+            Pdf pdf = driver.print(print);
+            content = pdf.getContent();
+        } catch (org.openqa.selenium.TimeoutException e) {
+            // WebDriver's print gives the renderer ten seconds, which a long book on a busy machine can exceed; the
+            // DevTools command underneath it has no such limit
+            System.out.println("[BrowserIT] WebDriver's print timed out (" + e.getMessage().lines().findFirst().orElse("")
+                    + "); printing through DevTools instead");
+            content = (String) driver.executeCdpCommand("Page.printToPDF", Map.of("printBackground", false)).get("data");
+        }
+        byte[] bytes = Base64.getDecoder().decode(content);
         Path out = shots.resolveSibling("book.pdf");
         Files.write(out, bytes);
         String text = new String(bytes, StandardCharsets.ISO_8859_1);

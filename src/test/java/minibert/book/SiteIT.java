@@ -296,6 +296,23 @@ class SiteIT {
         assertTrue(index.get("failures").isEmpty(), "the results index records failures: " + index.get("failures"));
     }
 
+    /** The attention explorer's data lies beside its page, as JSON and as the script the page loads, under a megabyte. */
+    @Test
+    void theAttentionExplorersDataIsBesideItsPage() throws IOException {
+        Document page = pages.get("explore.html");
+        assertTrue(page != null, "no explore.html");
+        assertFalse(page.select(".attention-explorer").isEmpty(), "explore.html has no attention explorer");
+        assertFalse(page.select("script[src=explorer/attention.js]").isEmpty(), "explore.html does not load explorer/attention.js");
+        for (String f : List.of("explorer/attention.js", "explorer/attention.json", "explorer/explorer.js")) {
+            assertTrue(Files.isRegularFile(site.resolve(f)), f + " is not in the site");
+        }
+        long bytes = Files.size(site.resolve("explorer/attention.js"));
+        assertTrue(bytes < 1_000_000, "explorer/attention.js has " + bytes + " bytes, more than a megabyte");
+        JsonNode data = new ObjectMapper().readTree(Files.readString(site.resolve("explorer/attention.json")));
+        assertTrue(data.get("sentences").size() >= 20, "the explorer has " + data.get("sentences").size() + " sentences");
+        assertEquals(data.get("layers").asInt(), data.get("sentences").get(0).get("attention").size());
+    }
+
     @Test
     void mathIsTypesetFromTheSiteItself() {
         Path mathJax = site.resolve("mathjax/MathJax.js");
