@@ -42,6 +42,7 @@ public final class Twin {
             "minibert/tensor/Kernels.java",
             "minibert/tensor/Products.java",
             "minibert/tensor/VectorBackend.java",
+            "minibert/tensor/OpenBlasBackend.java",
             "minibert/nn/",
             "minibert/model/BertForMaskedLM.java",
             "minibert/model/BertForSequenceClassification.java",
@@ -78,7 +79,10 @@ public final class Twin {
             "reinterpretAsLongs", "reinterpretAsInts",
             "reinterpretAsDoubles", "reinterpretAsFloats",
             "LN2_HI", "LN2_HI_F",                    // ln 2 split per precision (ExpConstants)
-            "LN2_LO", "LN2_LO_F");
+            "LN2_LO", "LN2_LO_F",
+            // OpenBLAS through java.lang.foreign: the float layout (the GEMM's name follows from Double.BYTES)
+            "JAVA_DOUBLE", "JAVA_FLOAT",
+            "OfDouble", "OfFloat");
 
     /** The only words changed in string literals (and in comments, with the renames). */
     static final Map<String, String> TEXT_WORDS = ordered(
