@@ -51,9 +51,10 @@ public final class Twin {
 
     /**
      * Files of a listed directory that hold no precision-specific code and are not twinned: both models use
-     * the one class ({@code minibert.nn.Pass}, how a forward pass runs), which the twins import.
+     * the one class ({@code minibert.nn.Pass}, how a forward pass runs; {@code minibert.nn.StepProfile}, where a step's
+     * time goes), which the twins import.
      */
-    static final Set<String> NEUTRAL = Set.of("minibert/nn/Pass.java");
+    static final Set<String> NEUTRAL = Set.of("minibert/nn/Pass.java", "minibert/nn/StepProfile.java");
 
     /**
      * Where a twin goes. A class of these packages keeps its name in a sub-package ({@code minibert.nn.Linear}
