@@ -42,6 +42,7 @@ public final class Twin {
             "minibert/tensor/Kernels.java",
             "minibert/tensor/Products.java",
             "minibert/tensor/VectorBackend.java",
+            "minibert/tensor/OpenBlasBackend.java",
             "minibert/nn/",
             "minibert/model/BertForMaskedLM.java",
             "minibert/model/BertForSequenceClassification.java",
@@ -50,9 +51,10 @@ public final class Twin {
 
     /**
      * Files of a listed directory that hold no precision-specific code and are not twinned: both models use
-     * the one class ({@code minibert.nn.Pass}, how a forward pass runs), which the twins import.
+     * the one class ({@code minibert.nn.Pass}, how a forward pass runs; {@code minibert.nn.StepProfile}, where a step's
+     * time goes), which the twins import.
      */
-    static final Set<String> NEUTRAL = Set.of("minibert/nn/Pass.java");
+    static final Set<String> NEUTRAL = Set.of("minibert/nn/Pass.java", "minibert/nn/StepProfile.java");
 
     /**
      * Where a twin goes. A class of these packages keeps its name in a sub-package ({@code minibert.nn.Linear}
@@ -78,7 +80,10 @@ public final class Twin {
             "reinterpretAsLongs", "reinterpretAsInts",
             "reinterpretAsDoubles", "reinterpretAsFloats",
             "LN2_HI", "LN2_HI_F",                    // ln 2 split per precision (ExpConstants)
-            "LN2_LO", "LN2_LO_F");
+            "LN2_LO", "LN2_LO_F",
+            // OpenBLAS through java.lang.foreign: the float layout (the GEMM's name follows from Double.BYTES)
+            "JAVA_DOUBLE", "JAVA_FLOAT",
+            "OfDouble", "OfFloat");
 
     /** The only words changed in string literals (and in comments, with the renames). */
     static final Map<String, String> TEXT_WORDS = ordered(

@@ -29,7 +29,7 @@ import java.util.Locale;
  */
 public final class StepBenchmark {
 
-    /** One variant's figures. */
+    /** One variant's figures; {@code allocatedBytesPerStep} is −1 when not counted. */
     public record Figures(String precision, String backend, double medianSeconds, double minSeconds, double maxSeconds,
                           double[] phaseShares, long allocatedBytesPerStep, long bufferBytes) {
     }
@@ -43,6 +43,70 @@ public final class StepBenchmark {
         out.add(new minibert.train.f32.BertLearner(new minibert.model.f32.BertForMaskedLM(model, seed, ProductsF.VECTOR),
                 train, false));
         out.add(new BertLearner(new BertForMaskedLM(model, seed, Products.VECTOR), train, false));
+        return out;
+    }
+
+    /** A learner of the real config in {@code precision} ({@code float32} or {@code float64}) on product backend {@code backend}. */
+    public static Learner learner(ModelConfig model, TrainConfig train, long seed, String precision, String backend) {
+        return precision.equals("float32")
+                ? new minibert.train.f32.BertLearner(new minibert.model.f32.BertForMaskedLM(model, seed, ProductsF.named(backend)),
+                        train, false)
+                : new BertLearner(new BertForMaskedLM(model, seed, Products.named(backend)), train, false);
+    }
+
+    /**
+     * As {@link #run(List, Batch, int, int, int, double)}, with the learners from {@code slow} on (a slow backend,
+     * EJML) taking part only in the first {@code slowSteps} rounds, after one warm-up step, their allocation not
+     * counted; {@code backends} names each learner's backend in its figures.
+     */
+    public static List<Figures> run(List<Learner> learners, List<String> backends, int slow, Batch batch, int warmUp,
+                                    int steps, int slowSteps, int allocationSteps, double learningRate) {
+        UpdateReport report = new UpdateReport();
+        Tally tally = new Tally();
+        for (int k = 0; k < learners.size(); k++) {
+            for (int i = 0; i < (k < slow ? warmUp : 1); i++) {
+                step(learners.get(k), batch, i, learningRate, tally, report);
+            }
+        }
+        double[][] seconds = new double[learners.size()][];
+        long[][] phasesBefore = new long[learners.size()][];
+        for (int k = 0; k < learners.size(); k++) {
+            seconds[k] = new double[k < slow ? steps : Math.min(steps, slowSteps)];
+            phasesBefore[k] = learners.get(k).phaseNanos();
+        }
+        for (int s = 0; s < steps; s++) {
+            for (int j = 0; j < learners.size(); j++) {
+                int k = (s + j) % learners.size();                      // the order turns by one each round
+                if (s >= seconds[k].length) {
+                    continue;
+                }
+                long t0 = System.nanoTime();
+                step(learners.get(k), batch, warmUp + s, learningRate, tally, report);
+                seconds[k][s] = (System.nanoTime() - t0) / 1e9;
+            }
+        }
+        List<Figures> out = new ArrayList<>();
+        for (int k = 0; k < learners.size(); k++) {
+            Learner l = learners.get(k);
+            long[] after = l.phaseNanos();
+            double stepTotal = Arrays.stream(seconds[k]).sum() * 1e9;
+            double[] shares = new double[3];
+            for (int p = 0; p < 3; p++) {
+                shares[p] = (after[p] - phasesBefore[k][p]) / stepTotal;
+            }
+            long perStep = -1;                                          // not counted
+            if (k < slow && allocationSteps > 0) {
+                long before = allocatedBytes();
+                for (int i = 0; i < allocationSteps; i++) {
+                    step(l, batch, warmUp + steps + i, learningRate, tally, report);
+                }
+                perStep = (allocatedBytes() - before) / allocationSteps;
+            }
+            double[] sorted = seconds[k].clone();
+            Arrays.sort(sorted);
+            out.add(new Figures(l.precision(), backends.get(k), median(sorted), sorted[0], sorted[sorted.length - 1], shares,
+                    perStep, l.bufferEntries() * l.bytesPerEntry()));
+        }
         return out;
     }
 

@@ -9,6 +9,7 @@ import minibert.bench.Sample;
 import minibert.bench.SplitExperiment;
 import minibert.bench.TileExperiment;
 import minibert.tensor.Gemm;
+import minibert.tensor.OpenBlas;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -90,11 +91,65 @@ public final class KernelResults implements ResultProducer {
                                 "kernel, " + Gemm.threads() + " threads", "1 thread, % of peak", "threads ÷ 1",
                                 "float, 1 thread", "float, % of float peak"), cells);
         goals(results, rows, peak, peakF, peakAll);
+        openBlas(results, rows);
         bandwidth(results, bw, bwAll, peak, peakAll);
         roofline(results, rows, peak, peakAll, bw.gbPerSecond().median(), bwAll.gbPerSecond().median());
         tiles(results, products, reps, peak);
         split(results, products, reps);
         exercises(results, products, rows, peak, bw.gbPerSecond().median());
+    }
+
+    /**
+     * Every shape by EJML, the kernel and OpenBLAS, measured in the same rounds, with the kernel's rate as a share of
+     * OpenBLAS's, in both precisions, on one thread and on all; and the sentences the chapter quotes about them.
+     */
+    private static void openBlas(Results results, List<GemmBenchmark.Row> rows) {
+        Publication pub = results.publish("fast/openblas").config(ProjectFiles.projectDir().resolve(ModelProducts.TRAIN_CONFIG));
+        if (!OpenBlas.available()) {
+            throw new IllegalStateException("OpenBLAS, the chapter's anchor, did not load in this build");
+        }
+        int t = Gemm.threads();
+        List<List<Object>> cells = new ArrayList<>();
+        double worst = Double.MAX_VALUE, best = 0;
+        int below = 0, ratios = 0;
+        String worstWhere = "";
+        String[] ways = {"double, 1 thread", "double, " + t + " threads", "float, 1 thread", "float, " + t + " threads"};
+        for (int i = 0; i < rows.size(); i++) {
+            GemmBenchmark.Row r = rows.get(i);
+            double[] q = r.ratios();
+            for (int w = 0; w < q.length; w++) {
+                ratios++;
+                below += q[w] < 0.9 ? 1 : 0;
+                best = Math.max(best, q[w]);
+                if (q[w] < worst) {
+                    worst = q[w];
+                    worstWhere = r.shape().label().strip() + " (" + ways[w] + ")";
+                }
+            }
+            cells.add(List.of(i + 1, r.shape().label(), fmt("%.1f", r.ejml().median()),
+                    fmt("%.1f", r.single().median()), fmt("%.1f", r.blasSingle().median()), fmt("%.2f", q[0]),
+                    fmt("%.1f", r.multi().median()), fmt("%.1f", r.blasMulti().median()), fmt("%.2f", q[1]),
+                    fmt("%.1f", r.floatSingle().median()), fmt("%.1f", r.blasFloatSingle().median()), fmt("%.2f", q[2]),
+                    fmt("%.1f", r.floatMulti().median()), fmt("%.1f", r.blasFloatMulti().median()), fmt("%.2f", q[3])));
+        }
+        pub.attribute("config", OpenBlas.config())
+                .attribute("core", OpenBlas.coreName())
+                .attribute("worst-ratio", fmt("%.2f", worst))
+                .attribute("worst-where", worstWhere)
+                .attribute("best-ratio", fmt("%.2f", best))
+                .attribute("below", Integer.toString(below))
+                .attribute("ratios", Integer.toString(ratios))
+                .attribute("verdict", below == 0
+                        ? "In this run the kernel reached at least 0.9 of OpenBLAS's rate on every shape, both precisions, one thread and "
+                                + t + ": the goal was met"
+                        : fmt("In this run the kernel fell below 0.9 of OpenBLAS's rate in %d of the %d comparisons (lowest %.2f, %s): "
+                                + "the goal was not met", below, ratios, worst, worstWhere))
+                .table("GFLOP/s on the products of one training step, EJML, the kernel (\"kern.\") and OpenBLAS (\"OB\") "
+                                + "taking turns in the same rounds (medians), and the kernel's rate over OpenBLAS's (÷); "
+                                + OpenBlas.config(),
+                        List.of("#", "Product", "EJML", "kern. 1 thr.", "OB 1 thr.", "÷", "kern. " + t + " thr.", "OB " + t + " thr.", "÷",
+                                "float kern. 1 thr.", "float OB 1 thr.", "÷", "float kern. " + t + " thr.", "float OB " + t + " thr.", "÷"),
+                        cells);
     }
 
     /** The triad's bandwidth on one thread and on all, beside the peaks: the roofline's two roofs. */

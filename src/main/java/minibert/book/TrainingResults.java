@@ -2,6 +2,8 @@ package minibert.book;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import minibert.bench.StepBenchmark;
+import minibert.bench.StepProfiler;
+import minibert.nn.StepProfile;
 import minibert.config.ModelConfig;
 import minibert.config.TrainConfig;
 import minibert.model.Batch;
@@ -179,42 +181,275 @@ public final class TrainingResults implements ResultProducer {
 
     // ---------------------------------------------------------------- the step, timed
 
+    /** The (precision, backend) pairs of the step table; EJML last, the slow one. */
+    private static final List<String[]> VARIANTS = List.of(new String[] {"float32", "vector"}, new String[] {"float64", "vector"},
+            new String[] {"float32", "openblas"}, new String[] {"float64", "openblas"}, new String[] {"float32", "ejml"});
+
     private static void step(Results results, Pretraining p) throws IOException {
         TrainConfig cfg = p.config();
         Batch batch = BookData.measuredBatch();
-        int warmUp = 3, steps = results.mode() == Mode.FULL ? 15 : 7, allocation = 5;
-        List<Learner> learners = StepBenchmark.learners(p.modelConfig(), cfg, 3);
-        List<StepBenchmark.Figures> figures = StepBenchmark.run(learners, batch, warmUp, steps, allocation, 1e-4);
+        boolean full = results.mode() == Mode.FULL;
+        int warmUp = 3, steps = full ? 15 : 7, ejmlSteps = full ? 3 : 1, allocation = 5;
+        List<Learner> learners = new ArrayList<>();
+        List<String> backends = new ArrayList<>();
+        for (String[] v : VARIANTS) {
+            learners.add(StepBenchmark.learner(p.modelConfig(), cfg, 3, v[0], v[1]));
+            backends.add(v[1]);
+        }
+        List<StepBenchmark.Figures> figures = StepBenchmark.run(learners, backends, VARIANTS.size() - 1, batch, warmUp, steps,
+                ejmlSteps, allocation, 1e-4);
+        // the float kernel's rate on the FFN product, on all threads, right after the steps: the step's arithmetic
+        // rate is judged against it
+        double gemmRate = floatGemmRate(p.modelConfig().hiddenSize(), p.modelConfig().intermediateSize(),
+                cfg.batchSize() * cfg.sequenceLength(), full ? 11 : 5);
+        double stepFlops = stepFlops(p.modelConfig(), cfg.batchSize(), cfg.sequenceLength(), BookData.measuredMasked());
+        long schedule = TrainConfig.load(ProjectFiles.projectDir().resolve(SCHEDULE)).steps();
         List<List<Object>> rows = new ArrayList<>();
         Publication pub = results.publish("training/step").seed(3).config(ProjectFiles.projectDir().resolve(BookData.SHORT_CONFIG));
         for (StepBenchmark.Figures f : figures) {
-            double hours = 100_000 * f.medianSeconds() / 3600;
-            rows.add(List.of(f.precision(), fmt("%.3f s", f.medianSeconds()), fmt("%.3f–%.3f s", f.minSeconds(), f.maxSeconds()),
+            double hours = schedule * f.medianSeconds() / 3600;
+            int timed = f.backend().equals("ejml") ? ejmlSteps : steps;
+            rows.add(List.of(f.precision(), backendLabel(f.backend()), fmt("%.3f s", f.medianSeconds()),
+                    timed == 1 ? "one step" : fmt("%.3f–%.3f s", f.minSeconds(), f.maxSeconds()),
                     fmt("%.0f / %.0f / %.0f%%", 100 * f.phaseShares()[0], 100 * f.phaseShares()[1], 100 * f.phaseShares()[2]),
-                    fmt("%,d B", f.allocatedBytesPerStep()), fmt("%,d MiB", f.bufferBytes() >> 20), fmt("%.1f h", hours)));
-            String key = f.precision();
+                    f.allocatedBytesPerStep() < 0 ? "not counted" : fmt("%,d B", f.allocatedBytesPerStep()),
+                    fmt("%,d MiB", f.bufferBytes() >> 20), fmt("%.1f GFLOP/s", stepFlops / f.medianSeconds() / 1e9),
+                    fmt("%.1f h", hours)));
+            String key = f.precision() + (f.backend().equals("vector") ? "" : "-" + f.backend());
             pub.attribute(key + "-seconds", fmt("%.3f", f.medianSeconds()))
-                    .attribute(key + "-hours", fmt("%.1f", hours))
-                    .attribute(key + "-allocated-bytes", fmt("%,d", f.allocatedBytesPerStep()))
-                    .attribute(key + "-buffers-mb", fmt("%,d", f.bufferBytes() >> 20));
+                    .attribute(key + "-hours", fmt("%.1f", hours));
+            if (f.allocatedBytesPerStep() >= 0) {
+                pub.attribute(key + "-allocated-bytes", fmt("%,d", f.allocatedBytesPerStep()));
+            }
+            if (f.backend().equals("vector")) {
+                pub.attribute(key + "-buffers-mb", fmt("%,d", f.bufferBytes() >> 20));
+            }
         }
-        StepBenchmark.Figures f32 = figures.get(0), f64 = figures.get(1);
+        StepBenchmark.Figures f32 = figures.get(0), f64 = figures.get(1), blas32 = figures.get(2);
+        double share = stepFlops / f32.medianSeconds() / 1e9 / gemmRate;
         pub.attribute("speedup", fmt("%.2f", f64.medianSeconds() / f32.medianSeconds()))
                 .attribute("steps", Integer.toString(steps))
+                .attribute("ejml-steps", Integer.toString(ejmlSteps))
                 .attribute("warm-up", Integer.toString(warmUp))
                 .attribute("masked", Integer.toString(BookData.measuredMasked()))
                 .attribute("batch", cfg.batchSize() + " × " + cfg.sequenceLength())
+                .attribute("schedule-steps", fmt("%,d", schedule))
+                .attribute("gflop", fmt("%.1f", stepFlops / 1e9))
+                .attribute("gemm-gflops", fmt("%.1f", gemmRate))
+                .attribute("share-percent", fmt("%.0f", 100 * share))
+                .attribute("openblas-ratio", fmt("%.2f", blas32.medianSeconds() / f32.medianSeconds()))
+                .attribute("openblas-sentence", f32.maxSeconds() < blas32.minSeconds()
+                        ? fmt("every float32 step on the Vector API kernel was faster than every one on OpenBLAS (medians %.3f s and %.3f s)",
+                                f32.medianSeconds(), blas32.medianSeconds())
+                        : blas32.maxSeconds() < f32.minSeconds()
+                        ? fmt("every float32 step on OpenBLAS was faster than every one on the Vector API kernel (medians %.3f s and %.3f s)",
+                                blas32.medianSeconds(), f32.medianSeconds())
+                        : fmt("the float32 steps on the two backends overlapped (medians %.3f s on the Vector API kernel, %.3f s on "
+                                + "OpenBLAS), so this run does not order them", f32.medianSeconds(), blas32.medianSeconds()))
                 .table("A training step (forward, backward, clipping, AdamW) on the book's measured batch ("
                                 + cfg.batchSize() + " × " + cfg.sequenceLength() + " tokens of IMDB, M = "
-                                + BookData.measuredMasked() + " masked), both precisions taking turns; median of " + steps
-                                + " after " + warmUp + " warm-up steps; " + p.backendName(),
-                        List.of("Precision", "Step (median)", "Range", "Forward / backward / AdamW", "Heap allocated per step",
-                                "Parameters, moments, activations", "100K steps projected"), rows);
+                                + BookData.measuredMasked() + " masked), every precision and backend taking turns; median of " + steps
+                                + " after " + warmUp + " warm-up steps (EJML: " + (ejmlSteps == 1 ? "one step" : "median of " + ejmlSteps)
+                                + " after one warm-up step, in the first rounds); the arithmetic rate counts the step's "
+                                + fmt("%.1f", stepFlops / 1e9) + " GFLOP of matrix products; the projection is the "
+                                + fmt("%,d", schedule) + "-step schedule of " + SCHEDULE + " at the median step",
+                        List.of("Precision", "Products", "Step (median)", "Range", "Forward / backward / AdamW", "Heap allocated per step",
+                                "Parameters, moments, activations", "Arithmetic rate", fmt("%,d steps projected", schedule)), rows);
         results.publish("training/allocation-check").seed(3)
                 .check("A steady-state training step allocates less than 1 MB of heap", f32.allocatedBytesPerStep() < 1 << 20
                                 && f64.allocatedBytesPerStep() < 1 << 20,
                         fmt("float32: %,d bytes per step, float64: %,d bytes per step, counted on every thread",
                                 f32.allocatedBytesPerStep(), f64.allocatedBytesPerStep()));
+        speedGoals(results, f32, share, gemmRate, schedule);
+        pytorch(results, f32, blas32);
+        profile(results, p, batch, full);
+    }
+
+    /** PyTorch's recorded step beside this build's float32 steps. */
+    private static void pytorch(Results results, StepBenchmark.Figures f32, StepBenchmark.Figures blas32) throws IOException {
+        PyTorchStep torch = PyTorchStep.load();
+        List<List<Object>> rows = new ArrayList<>();
+        for (PyTorchStep.Run r : torch.runs()) {
+            rows.add(List.of("PyTorch " + torch.version() + ", " + r.threads() + (r.threads() == 1 ? " thread" : " threads"),
+                    "recorded " + torch.date(), fmt("%.3f s", r.medianSeconds()), fmt("%.3f–%.3f s", r.minSeconds(), r.maxSeconds())));
+        }
+        rows.add(List.of("minibert, Vector API kernel", "this build", fmt("%.3f s", f32.medianSeconds()),
+                fmt("%.3f–%.3f s", f32.minSeconds(), f32.maxSeconds())));
+        rows.add(List.of("minibert, OpenBLAS", "this build", fmt("%.3f s", blas32.medianSeconds()),
+                fmt("%.3f–%.3f s", blas32.minSeconds(), blas32.maxSeconds())));
+        results.publish("training/pytorch")
+                .attribute("command", torch.command())
+                .attribute("blas", torch.blas())
+                .attribute("machine", torch.machine())
+                .attribute("masked", Integer.toString(torch.masked()))
+                .table("The float32 training step, batch " + torch.batch() + " × " + torch.length() + ": PyTorch's RECORDED by "
+                                + "tools/reference/pytorch_step.py (" + torch.machine() + ", " + torch.date() + ", load average "
+                                + torch.loadAverage() + ", BLAS " + torch.blas() + ", " + torch.timedSteps()
+                                + " timed steps per setting, medians) beside this build's LIVE figures",
+                        List.of("Step", "Measured", "Median", "Range"), rows);
+    }
+
+    // ---------------------------------------------------------------- where the step's time goes
+
+    /** Per layer and operation, fused and with the separate passes, taking turns on one float32 learner. */
+    private static void profile(Results results, Pretraining p, Batch batch, boolean full) throws IOException {
+        int layers = p.modelConfig().numLayers();
+        Learner learner = StepBenchmark.learner(p.modelConfig(), p.config(), 5, "float32", "vector");
+        int warmUp = 3, steps = full ? 9 : 5;
+        List<StepProfiler.Profile> profiles = StepProfiler.run(learner, batch, layers, warmUp, steps, 1e-4);
+        StepProfiler.Profile separate = profiles.get(0), fused = profiles.get(1);
+        List<List<Object>> rows = new ArrayList<>();
+        for (StepProfile.Op op : StepProfile.Op.values()) {
+            List<Object> row = new ArrayList<>();
+            row.add(op.label());
+            for (int l = -1; l < layers; l++) {
+                double[] ns = fused.nanos()[l + 1][op.ordinal()];
+                row.add(ns[0] + ns[1] == 0 ? "" : fmt("%.1f + %.1f", ns[0] / 1e6, ns[1] / 1e6));
+            }
+            row.add(fmt("%.1f", fused.total(op) / 1e6));
+            row.add(fmt("%.1f", separate.total(op) / 1e6));
+            rows.add(row);
+        }
+        List<String> header = new ArrayList<>(List.of("Operation", "outside the layers"));
+        for (int l = 0; l < layers; l++) {
+            header.add("layer " + l);
+        }
+        header.add("fused, all");
+        header.add("separate passes, all");
+        List<Object> total = new ArrayList<>(List.of("the step (median of the steps' sums)"));
+        for (int l = -1; l < layers; l++) {
+            total.add("");
+        }
+        total.add(fmt("%.1f", fused.medianStepNanos() / 1e6));
+        total.add(fmt("%.1f", separate.medianStepNanos() / 1e6));
+        rows.add(total);
+        // the operations the fusions touched, before and after
+        StepProfile.Op[] touched = {StepProfile.Op.GELU, StepProfile.Op.SOFTMAX, StepProfile.Op.RESIDUAL_NORM,
+                StepProfile.Op.NORMS, StepProfile.Op.ADAMW};
+        double before = 0, after = 0;
+        for (StepProfile.Op op : touched) {
+            before += separate.total(op);
+            after += fused.total(op);
+        }
+        double[] vector = {fused.total(StepProfile.Op.PROJECTIONS), fused.total(StepProfile.Op.SCORES),
+                fused.total(StepProfile.Op.CONTEXT), fused.total(StepProfile.Op.OUTPUT), fused.total(StepProfile.Op.UP_PROJECTION),
+                fused.total(StepProfile.Op.DOWN_PROJECTION)};
+        double products = java.util.Arrays.stream(vector).sum();
+        Publication pub = results.publish("training/profile").seed(5).config(ProjectFiles.projectDir().resolve(BookData.SHORT_CONFIG));
+        pub.attribute("steps", Integer.toString(steps))
+                .attribute("fused-ms", fmt("%.0f", fused.medianStepNanos() / 1e6))
+                .attribute("separate-ms", fmt("%.0f", separate.medianStepNanos() / 1e6))
+                .attribute("touched-before-ms", fmt("%.0f", before / 1e6))
+                .attribute("touched-after-ms", fmt("%.0f", after / 1e6))
+                .attribute("products-percent", fmt("%.0f", 100 * products / fused.medianStepNanos()))
+                .attribute("head-percent", fmt("%.0f", 100 * fused.total(StepProfile.Op.MLM_HEAD) / fused.medianStepNanos()))
+                .attribute("adamw-percent", fmt("%.0f", 100 * (fused.total(StepProfile.Op.ADAMW) + fused.total(StepProfile.Op.NORMS))
+                        / fused.medianStepNanos()))
+                .attribute("fusion-sentence", fusionSentence(separate, fused, before, after))
+                .table("Where the float32 step's time goes (ms, forward + backward; medians of " + steps + " steps each way, the "
+                                + "fused and the separate passes taking turns on one learner, " + batch.batch() + " × " + batch.length()
+                                + " measured batch)", header, rows);
+        results.publish("training/profile-bars").seed(5)
+                .svg("The float32 step's time by operation, forward and backward, all layers: the kernels fused and as their "
+                        + "separate passes, measured in turns in the same run (medians, ms)", StackedBars.of(List.of(
+                        bar("separate passes", separate), bar("fused", fused)), "ms per step"));
+    }
+
+    private static StackedBars.Bar bar(String name, StepProfiler.Profile profile) {
+        List<String> labels = new ArrayList<>();
+        List<Double> values = new ArrayList<>();
+        for (StepProfile.Op op : StepProfile.Op.values()) {
+            labels.add(op.label());
+            values.add(profile.total(op) / 1e6);
+        }
+        return new StackedBars.Bar(name, labels, values.stream().mapToDouble(Double::doubleValue).toArray());
+    }
+
+    /** What the fusions did to the operations they touched, as this run measured it. */
+    private static String fusionSentence(StepProfiler.Profile separate, StepProfiler.Profile fused, double before, double after) {
+        String ops = fmt("the operations the fusions touched (GELU, the softmax, residual + LayerNorm, the norms and AdamW) took "
+                + "%.0f ms a step as separate passes and %.0f ms fused", before / 1e6, after / 1e6);
+        String step = fmt("the whole step %.0f ms and %.0f ms (medians)", separate.medianStepNanos() / 1e6, fused.medianStepNanos() / 1e6);
+        return ops + ", " + step;
+    }
+
+    /** The training configuration whose schedule the step table projects: the seed's 100K steps. */
+    static final String SCHEDULE = "configs/train/pretrain.yaml";
+
+    private static String backendLabel(String backend) {
+        return switch (backend) {
+            case "vector" -> "Vector API kernel";
+            case "openblas" -> "OpenBLAS";
+            case "ejml" -> "EJML";
+            default -> backend;
+        };
+    }
+
+    /**
+     * The matrix-product work of one step, counted: forward (the projections, the FFN, the attention's two batched
+     * products, the MLM head's transform and decoder at the M masked rows), and twice that backward.
+     */
+    static double stepFlops(minibert.config.ModelConfig c, int batch, int t, int masked) {
+        long n = (long) batch * t, h = c.hiddenSize(), i = c.intermediateSize();
+        double forward = c.numLayers() * (4 * 2.0 * n * h * h + 2 * 2.0 * n * h * i + (double) batch * c.numHeads() * 4.0 * t * t * c.headSize())
+                + 2.0 * masked * h * h + 2.0 * masked * h * c.vocabSize();
+        return 3 * forward;
+    }
+
+    /** GFLOP/s of the float kernel on all threads on x·W1ᵀ [rows, h]·[i, h]ᵀ: the median of {@code reps} runs after warm-up. */
+    private static double floatGemmRate(int h, int i, int rows, int reps) {
+        java.util.Random rnd = new java.util.Random(5);
+        float[] a = new float[rows * h], b = new float[i * h], c = new float[rows * i];
+        for (int k = 0; k < a.length; k++) {
+            a[k] = (float) rnd.nextGaussian();
+        }
+        for (int k = 0; k < b.length; k++) {
+            b[k] = (float) rnd.nextGaussian();
+        }
+        double[] rates = new double[reps];
+        for (int r = -3; r < reps; r++) {
+            long t0 = System.nanoTime();
+            minibert.tensor.GemmF.parallel(false, true, rows, i, h, 1f, a, h, b, h, 0f, c, i);
+            long ns = System.nanoTime() - t0;
+            if (r >= 0) {
+                rates[r] = 2.0 * rows * i * h / ns;
+            }
+        }
+        return minibert.bench.Sample.of(rates).median();
+    }
+
+    /**
+     * The speed issue's measured goals against this build's step (and the recorded PyTorch step): timing never
+     * fails a build; the table says which goals this run met.
+     */
+    private static void speedGoals(Results results, StepBenchmark.Figures f32, double share, double gemmRate, long schedule)
+            throws IOException {
+        PyTorchStep torch = PyTorchStep.load();
+        double hours = schedule * f32.medianSeconds() / 3600;
+        List<List<Object>> cells = new ArrayList<>();
+        cells.add(List.of("the float32 step faster than PyTorch's on this machine (PyTorch's recorded, not live: "
+                        + torch.date() + ", load average " + torch.loadAverage() + ")",
+                fmt("%.3f s against %.3f s", f32.medianSeconds(), torch.medianSeconds()),
+                f32.medianSeconds() < torch.medianSeconds() ? "met" : "not met"));
+        cells.add(List.of("the float32 step's arithmetic rate at least 80% of the float kernel's on the FFN product (all threads)",
+                fmt("%.0f%% (of %.1f GFLOP/s)", 100 * share, gemmRate), share >= 0.8 ? "met" : "not met"));
+        cells.add(List.of(fmt("the %,d-step schedule projected at most 8 h", schedule), fmt("%.1f h", hours),
+                hours <= 8 ? "met" : "not met"));
+        var kernel = results.findAttribute("fast/openblas", "worst-ratio");   // absent when the kernel producer did not run first
+        cells.add(kernel.isPresent()
+                ? List.of("the kernel at least 0.9× OpenBLAS on every model shape (chapter Making it fast)", "lowest " + kernel.get() + "×",
+                        Double.parseDouble(kernel.get()) >= 0.9 ? "met" : "not met")
+                : List.of("the kernel at least 0.9× OpenBLAS on every model shape", "measured in the chapter Making it fast", "—"));
+        long met = cells.stream().filter(c -> c.get(2).equals("met")).count();
+        results.publish("training/speed-goals")
+                .attribute("met", Long.toString(met))
+                .attribute("goals", Integer.toString(cells.size()))
+                .attribute("torch-seconds", fmt("%.3f", torch.medianSeconds()))
+                .attribute("torch-threads", Integer.toString(torch.threads()))
+                .attribute("torch-version", torch.version())
+                .attribute("torch-date", torch.date())
+                .attribute("torch-ratio", fmt("%.2f", torch.medianSeconds() / f32.medianSeconds()))
+                .table("The speed goals, in this build (the step on the Vector API kernel, float32)", List.of("Goal", "Measured", ""), cells);
     }
 
     // ---------------------------------------------------------------- 512 MB

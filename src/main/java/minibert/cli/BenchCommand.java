@@ -9,6 +9,7 @@ import minibert.bench.TileExperiment;
 import minibert.config.ConfigException;
 import minibert.config.TrainConfig;
 import minibert.tensor.Gemm;
+import minibert.tensor.OpenBlas;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -21,13 +22,13 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /**
- * {@code minibert bench}: GFLOP/s of EJML and the Vector API GEMM on the shapes of one training step, beside the
+ * {@code minibert bench}: GFLOP/s of EJML, the Vector API GEMM and OpenBLAS on the shapes of one training step, beside the
  * FMA peak and the memory bandwidth measured in the same run; with {@code --tiles}, the kernel's tile against the
  * others in the full product.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Measure matrix-product speed on the products of one training step (sized from the training config): "
-                + "EJML, the Vector API kernel on one thread and on all, in double and float, beside one core's FMA peak "
+                + "EJML, the Vector API kernel and OpenBLAS on one thread and on all, in double and float, beside one core's FMA peak "
                 + "and the memory bandwidth measured in the same run. Each figure: median (slowest–fastest) of its runs.")
 final class BenchCommand implements Callable<Integer> {
 
@@ -60,7 +61,7 @@ final class BenchCommand implements Callable<Integer> {
         }
         ModelProducts products = ModelProducts.of(train.modelConfig(), train);
         List<ProductShape> shapes = products.shapes();
-        out.println("measuring the FMA peak, then " + shapes.size() + " shapes × 5 variants, then the peak again and the memory bandwidth…");
+        out.println("measuring the FMA peak, then " + shapes.size() + " shapes × 9 variants (EJML, the kernel and OpenBLAS), then the peak again and the memory bandwidth…");
         out.flush();
         double peak = GemmBenchmark.fmaPeak(), peakF = GemmBenchmark.fmaPeakFloat();
         List<GemmBenchmark.Row> rows = GemmBenchmark.run(shapes, reps);
@@ -84,6 +85,22 @@ final class BenchCommand implements Callable<Integer> {
             out.flush();
         }
         out.println();
+        if (OpenBlas.available()) {
+            out.println("Against OpenBLAS (" + OpenBlas.config() + "), GFLOP/s in the same rounds; kernel ÷ OpenBLAS:");
+            int t = Gemm.threads();
+            out.printf(Locale.ROOT, "%-36s %9s %9s %6s %9s %9s %6s %9s %9s %6s %9s %9s %6s%n", "SHAPE", "f64 1th", "OB", "÷",
+                    "f64 " + t + "th", "OB", "÷", "f32 1th", "OB", "÷", "f32 " + t + "th", "OB", "÷");
+            for (GemmBenchmark.Row r : rows) {
+                double[] q = r.ratios();
+                out.printf(Locale.ROOT, "%-36s %9.1f %9.1f %6.2f %9.1f %9.1f %6.2f %9.1f %9.1f %6.2f %9.1f %9.1f %6.2f%n",
+                        r.shape().label(), r.single().median(), r.blasSingle().median(), q[0], r.multi().median(),
+                        r.blasMulti().median(), q[1], r.floatSingle().median(), r.blasFloatSingle().median(), q[2],
+                        r.floatMulti().median(), r.blasFloatMulti().median(), q[3]);
+            }
+            out.println();
+        } else {
+            out.println("OpenBLAS did not load, so there is no anchor in this run.");
+        }
         out.println("Measured goals (the training-step goal is measured by the book's build, model/step):");
         for (GemmBenchmark.Goal g : GemmBenchmark.goals(rows, peak, peakF, peakAll)) {
             out.printf(Locale.ROOT, "  %-8s %-78s %s%n", g.met() ? "met" : "NOT MET", g.goal(), g.measured());

@@ -76,7 +76,7 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--precision", description = "float32 or float64 (default: the config's)")
     String precision;
 
-    @Option(names = "--backend", description = "matrix products: vector or ejml (default: the config's)")
+    @Option(names = "--backend", description = "matrix products: vector, ejml or openblas (default: the config's)")
     String backend;
 
     @Option(names = "--checkpointing", description = "recompute each layer in the backward pass (less memory, more time)")
@@ -159,8 +159,8 @@ final class TrainCommand implements Callable<Integer> {
         if (precision != null && !precision.equals("float32") && !precision.equals("float64")) {
             throw new ParameterException(spec.commandLine(), "--precision must be float32 or float64, found '" + precision + "'");
         }
-        if (backend != null && !backend.equals("vector") && !backend.equals("ejml")) {
-            throw new ParameterException(spec.commandLine(), "--backend must be vector or ejml, found '" + backend + "'");
+        if (backend != null && !backend.equals("vector") && !backend.equals("ejml") && !backend.equals("openblas")) {
+            throw new ParameterException(spec.commandLine(), "--backend must be vector, ejml or openblas, found '" + backend + "'");
         }
     }
 

@@ -26,7 +26,7 @@ import java.nio.file.Path;
  * @param evalBatches           held-out batches per evaluation (the same batches, masked the same way, each time)
  * @param keepCheckpoints       checkpoints kept in the run directory (the newest)
  * @param precision             {@code float32} (the default) or {@code float64}
- * @param backend               matrix products: {@code vector} (the default) or {@code ejml}
+ * @param backend               matrix products: {@code vector} (the default), {@code ejml} or {@code openblas}
  * @param documentLimit         read only the first this many documents of the corpus (0: all)
  */
 public record TrainConfig(Path model, String corpus, long seed, int batchSize, int sequenceLength, int steps,
@@ -42,8 +42,8 @@ public record TrainConfig(Path model, String corpus, long seed, int batchSize, i
         if (!p.equals("float32") && !p.equals("float64")) {
             throw new IllegalArgumentException("precision must be float32 or float64, found '" + p + "'");
         }
-        if (!b.equals("vector") && !b.equals("ejml")) {
-            throw new IllegalArgumentException("backend must be vector or ejml, found '" + b + "'");
+        if (!b.equals("vector") && !b.equals("ejml") && !b.equals("openblas")) {
+            throw new IllegalArgumentException("backend must be vector, ejml or openblas, found '" + b + "'");
         }
         return new TrainConfig(model, corpus, seed, batchSize, sequenceLength, steps, learningRate, warmupSteps,
                 weightDecay, beta1, beta2, epsilon, gradientAccumulation, maxGradNorm, maskProbability, checkpointEvery,
@@ -81,7 +81,7 @@ public record TrainConfig(Path model, String corpus, long seed, int batchSize, i
         int evalBatches = src.integer("eval_batches", 1, 1 << 20, 20);
         int keep = src.integer("keep_checkpoints", 1, 1000, 3);
         String precision = src.has("precision") ? src.choice("precision", "float32", "float64") : "float32";
-        String backend = src.has("backend") ? src.choice("backend", "vector", "ejml") : "vector";
+        String backend = src.has("backend") ? src.choice("backend", "vector", "ejml", "openblas") : "vector";
         long documentLimit = src.has("document_limit") ? src.longValue("document_limit", 0, Long.MAX_VALUE) : 0;
         src.finish();
         if (warmup > steps) {

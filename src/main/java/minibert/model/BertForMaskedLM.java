@@ -8,6 +8,7 @@ import minibert.nn.MlmHead;
 import minibert.nn.Param;
 import minibert.nn.Pass;
 import minibert.nn.SelfAttention;
+import minibert.nn.StepProfile;
 import minibert.tensor.Products;
 import org.ejml.data.DMatrixRMaj;
 
@@ -267,7 +268,9 @@ public final class BertForMaskedLM {
     // tag::forward[]
     public double forward(Batch batch, Activations acts, Pass pass, DMatrixRMaj inputOffset) {
         DMatrixRMaj hidden = encode(batch, acts, pass, inputOffset);      // [B·T, H]
-        return head.forward(hidden, batch.labels(), acts.head);
+        double loss = head.forward(hidden, batch.labels(), acts.head);
+        StepProfile.lap(StepProfile.Op.MLM_HEAD);
+        return loss;
     }
     // end::forward[]
 
@@ -282,7 +285,9 @@ public final class BertForMaskedLM {
         acts.pass = pass;
         embeddings.forward(batch.inputIds(), batch.tokenTypes(), batch.length(), inputOffset, pass, acts.embeddings);
         DMatrixRMaj x = acts.embeddings.output();                         // [B·T, H]
+        StepProfile.lap(StepProfile.Op.EMBEDDINGS);
         for (int l = 0; l < layers.size(); l++) {
+            StepProfile.layer(l);
             if (acts.checkpointed) {
                 System.arraycopy(x.data, 0, acts.inputs[l].data, 0, x.getNumElements());   // keep only the input
                 x = acts.inputs[l];
@@ -291,6 +296,7 @@ public final class BertForMaskedLM {
             layers.get(l).forward(x, batch.attentionMask(), pass, layerActs);
             x = layerActs.output();
         }
+        StepProfile.layer(-1);
         return x;
     }
     // end::encode[]
@@ -307,9 +313,12 @@ public final class BertForMaskedLM {
     // tag::backward[]
     public void backward(Batch batch, Activations acts, double lossScale) {
         requireShape(batch, acts);
+        StepProfile.backward(true);
         DMatrixRMaj d = prepareBackward(acts);
         head.backward(acts.head, lossScale, d);                           // [B·T, H]
+        StepProfile.lap(StepProfile.Op.MLM_HEAD);
         encodeBackward(batch, acts, d);
+        StepProfile.backward(false);
     }
     // end::backward[]
 
@@ -332,6 +341,7 @@ public final class BertForMaskedLM {
     public void encodeBackward(Batch batch, Activations acts, DMatrixRMaj dHidden) {
         DMatrixRMaj d = dHidden, other = d == acts.dHidden ? acts.dOther : acts.dHidden;
         for (int l = layers.size() - 1; l >= 0; l--) {
+            StepProfile.layer(l);
             EncoderLayer.Activations layerActs;
             DMatrixRMaj input;
             if (acts.checkpointed) {                                      // recompute the layer from its input
@@ -347,7 +357,9 @@ public final class BertForMaskedLM {
             d = other;
             other = swap;
         }
+        StepProfile.layer(-1);
         embeddings.backward(batch.inputIds(), batch.tokenTypes(), batch.length(), acts.embeddings, d);
+        StepProfile.lap(StepProfile.Op.EMBEDDINGS);
     }
     // end::encode-backward[]
 

@@ -3,6 +3,9 @@ package minibert.nn;
 import minibert.tensor.Products;
 import org.ejml.data.DMatrixRMaj;
 
+import static minibert.nn.StepProfile.Op.RESIDUAL_NORM;
+import static minibert.nn.StepProfile.lap;
+
 /**
  * One Transformer encoder layer, post-LayerNorm as in the original BERT, with dropout on each block's
  * output before its residual sum:
@@ -139,22 +142,23 @@ public final class EncoderLayer {
         int n = x.getNumElements();
         acts.droppedOut = attentionDropout.active(pass);
         attention.forward(x, mask, pass, acts.attention, acts.sum);           // a = Attention(x)
-        residual(acts.sum, acts.attentionMask, x, attentionDropout, pass, n);  // sum = x + dropout(a)
-        attentionNorm.forward(acts.sum, acts.attentionNorm, acts.h);          // h = LN₁(sum)
+        // h = LN₁(x + dropout(a)): the residual sum and the LayerNorm in one pass
+        attentionNorm.forward(acts.sum, dropoutMask(acts.attentionMask, attentionDropout, pass, n), x, acts.attentionNorm, acts.h);
+        lap(RESIDUAL_NORM);
         feedForward.forward(acts.h, acts.feedForward, acts.sum);              // f = FFN(h)
-        residual(acts.sum, acts.feedForwardMask, acts.h, feedForwardDropout, pass, n); // sum = h + dropout(f)
-        outputNorm.forward(acts.sum, acts.outputNorm, acts.out);              // out = LN₂(sum)
+        // out = LN₂(h + dropout(f))
+        outputNorm.forward(acts.sum, dropoutMask(acts.feedForwardMask, feedForwardDropout, pass, n), acts.h, acts.outputNorm, acts.out);
+        lap(RESIDUAL_NORM);
     }
     // end::forward[]
 
-    /** branch ← residual + dropout(branch), drawing the dropout mask into {@code mask} in training. */
-    private static void residual(DMatrixRMaj branch, DMatrixRMaj mask, DMatrixRMaj residual, Dropout dropout, Pass pass, int n) {
-        if (dropout.active(pass)) {
-            dropout.mask(pass, mask.data, n);
-            Dropout.applyAdd(branch.data, mask.data, residual.data, branch.data, n);
-        } else {
-            Dropout.add(branch.data, residual.data, branch.data, n);
+    /** Draws this pass's dropout multipliers into {@code mask} and returns them, or null when the pass drops nothing. */
+    private static double[] dropoutMask(DMatrixRMaj mask, Dropout dropout, Pass pass, int n) {
+        if (!dropout.active(pass)) {
+            return null;
         }
+        dropout.mask(pass, mask.data, n);
+        return mask.data;
     }
 
     /**
@@ -171,9 +175,11 @@ public final class EncoderLayer {
     public void backward(DMatrixRMaj x, Activations acts, DMatrixRMaj dOut, DMatrixRMaj dx, Gradients g) {
         outputNorm.backward(acts.outputNorm, dOut, g.dSum);                  // d(h + dropout(f)), written
         branch(g.dSum, acts.feedForwardMask, acts.droppedOut, g.dBranch);     // df = dSum ⊙ mask
+        lap(RESIDUAL_NORM);
         feedForward.backward(acts.h, acts.feedForward, g.dBranch, g.dSum, g.dInner); // dh = dSum + FFN'ᵀ·df
         attentionNorm.backward(acts.attentionNorm, g.dSum, dx);              // d(x + dropout(a)), written
         branch(dx, acts.attentionMask, acts.droppedOut, g.dBranch);           // da = dx ⊙ mask
+        lap(RESIDUAL_NORM);
         attention.backward(x, acts.attention, g.dBranch, dx, g.attention);   // dx += Attention'ᵀ·da
     }
     // end::backward[]

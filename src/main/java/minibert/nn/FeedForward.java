@@ -3,11 +3,16 @@ package minibert.nn;
 import minibert.tensor.Products;
 import org.ejml.data.DMatrixRMaj;
 
+import static minibert.nn.StepProfile.Op.DOWN_PROJECTION;
+import static minibert.nn.StepProfile.Op.UP_PROJECTION;
+import static minibert.nn.StepProfile.Op.GELU;
+import static minibert.nn.StepProfile.lap;
+
 /**
  * The position-wise feed-forward network:
  *
  * <pre>
- * u = x·W1ᵀ + b1      [N, I]      "intermediate.dense"
+ * u = x·W1ᵀ + b1      [N, I]      "intermediate.dense" (its bias added in GELU's pass)
  * a = GELU(u)         [N, I]
  * y = a·W2ᵀ + b2      [N, H]      "output.dense"
  * </pre>
@@ -58,9 +63,12 @@ public final class FeedForward {
      */
     // tag::forward[]
     public void forward(DMatrixRMaj x, Activations acts, DMatrixRMaj y) {
-        intermediate.forward(x, acts.inner);                   // u [N, I]
-        gelu.forward(acts.inner, acts.gate, acts.activation);  // a [N, I]
+        intermediate.forwardWithoutBias(x, acts.inner);        // x·W1ᵀ [N, I]
+        lap(UP_PROJECTION);
+        gelu.forward(acts.inner, intermediate.bias().value(), acts.gate, acts.activation); // u = x·W1ᵀ + b1, a = GELU(u)
+        lap(GELU);
         output.forward(acts.activation, y);                    // y [N, H]
+        lap(DOWN_PROJECTION);
     }
     // end::forward[]
 
@@ -75,8 +83,11 @@ public final class FeedForward {
     public void backward(DMatrixRMaj x, Activations acts, DMatrixRMaj dy, DMatrixRMaj dx, DMatrixRMaj dInner) {
         dInner.zero();                                         // da starts a sum: Linear adds into it
         output.backward(acts.activation, dy, dInner);          // da [N, I]
+        lap(DOWN_PROJECTION);
         gelu.backward(acts.inner, acts.gate, dInner, dInner);  // du [N, I], in place
+        lap(GELU);
         intermediate.backward(x, dInner, dx);                  // dx [N, H] += du·W1
+        lap(UP_PROJECTION);
     }
     // end::backward[]
 }

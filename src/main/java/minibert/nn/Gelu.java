@@ -39,6 +39,20 @@ public final class Gelu {
     // end::forward[]
 
     /**
+     * The bias of the layer before and GELU in one pass: u = x + b (row by row), y = gelu(u).
+     *
+     * @param x    x·Wᵀ without its bias [N, n]; becomes u, GELU's input, which backward needs. Modified.
+     * @param bias b [n]. Not modified.
+     * @param gate the gate of every element [N, n]. Modified.
+     * @param y    output [N, n]. Modified; may not be x.
+     */
+    // tag::forward-bias[]
+    public void forward(DMatrixRMaj x, DMatrixRMaj bias, DMatrixRMaj gate, DMatrixRMaj y) {
+        Kernels.biasGelu(x.data, bias.data, gate.data, y.data, x.numRows, x.numCols, tanh);   // u = x + b; y = ½·u·(1 + gate)
+    }
+    // end::forward-bias[]
+
+    /**
      * @param x    the forward pass's input [N, n]. Not modified.
      * @param gate the forward pass's gate [N, n]. Not modified.
      * @param dy   gradient with respect to y [N, n]. Not modified.

@@ -73,6 +73,27 @@ public final class LayerNorm {
     // end::forward[]
 
     /**
+     * A residual join and this LayerNorm in one pass: x = r + branch ⊙ mask (r + branch without dropout), y = LN(x).
+     *
+     * @param branch a block's output [N, H]; becomes x. Modified.
+     * @param mask   dropout's multipliers on the branch [N, H], or null when the pass drops nothing. Not modified.
+     * @param r      the residual path [N, H]. Not modified.
+     * @param acts   x̂ and 1/σ for backward. Modified.
+     * @param y      output [N, H]. Modified (written); may not be branch or r.
+     */
+    // tag::forward-residual[]
+    public void forward(DMatrixRMaj branch, double[] mask, DMatrixRMaj r, Activations acts, DMatrixRMaj y) {
+        int n = branch.numRows, h = gamma.value().numCols;
+        Shapes.require(name, "branch", branch, n, h);
+        Shapes.require(name, "residual", r, n, h);
+        Shapes.require(name, "output", y, n, h);
+        acts.reshape(n);
+        Kernels.residualLayerNorm(branch.data, mask, r.data, gamma.value().data, beta.value().data, eps, y.data,
+                acts.normalized.data, acts.rstd, n, h);
+    }
+    // end::forward-residual[]
+
+    /**
      * dγ += Σ_rows dy ⊙ x̂, dβ += Σ_rows dy, and dx = (1/σ)·(dx̂ − mean(dx̂) − x̂ ⊙ mean(dx̂ ⊙ x̂)) with
      * dx̂ = dy ⊙ γ.
      *

@@ -59,6 +59,18 @@ public final class Linear {
     // end::forward[]
 
     /**
+     * y = x·Wᵀ without the bias, for a caller that adds it in a pass of its own (the FFN adds it with GELU).
+     *
+     * @param x input [N, in]. Not modified.
+     * @param y output [N, out]. Modified (written).
+     */
+    public void forwardWithoutBias(DMatrixRMaj x, DMatrixRMaj y) {
+        Shapes.requireCols(name, "input", x, in());
+        Shapes.require(name, "output", y, x.numRows, out());
+        products.multTransB(x, weight.value(), y);
+    }
+
+    /**
      * @param x  the forward pass's input [N, in]. Not modified.
      * @param dy gradient of the loss with respect to y [N, out]. Not modified.
      * @param dx gradient with respect to x [N, in]. Modified: dy·W is added to it.

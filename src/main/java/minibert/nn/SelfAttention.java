@@ -3,6 +3,13 @@ package minibert.nn;
 import minibert.tensor.Products;
 import org.ejml.data.DMatrixRMaj;
 
+import static minibert.nn.StepProfile.Op.CONTEXT;
+import static minibert.nn.StepProfile.Op.OUTPUT;
+import static minibert.nn.StepProfile.Op.PROJECTIONS;
+import static minibert.nn.StepProfile.Op.SCORES;
+import static minibert.nn.StepProfile.Op.SOFTMAX;
+import static minibert.nn.StepProfile.lap;
+
 /**
  * Multi-head self-attention as in BERT, with the output projection ("attention.output.dense").
  *
@@ -169,20 +176,16 @@ public final class SelfAttention {
         query.forward(x, acts.q);                               // Q [B·T, H]
         key.forward(x, acts.k);                                 // K [B·T, H]
         value.forward(x, acts.v);                               // V [B·T, H]
+        lap(PROJECTIONS);
         DMatrixRMaj probs = acts.probs;                         // [B, A, T, T]
         // S = Q·Kᵀ/√d for every sequence and head, each head read in place from Q and K
         products.batched(false, true, t, t, d, 1 / Math.sqrt(d), acts.q, acts.headAt, hidden, acts.k, acts.headAt, hidden,
                 0, probs, acts.scoreAt, t);
-        for (int s = 0; s < b; s++) {
-            for (int row = s * heads * t; row < (s + 1) * heads * t; row++) {
-                for (int j = 0; j < t; j++) {
-                    // The mask is added to the scores BEFORE the softmax: exp(−10000) underflows to 0,
-                    // so a padded key gets no weight, and every row still sums to 1.
-                    probs.data[row * t + j] += mask[s * t + j] == 1 ? 0 : MASKED;
-                }
-            }
-        }
-        Softmax.rows(probs);                                    // P, in place
+        lap(SCORES);
+        // P = softmax(S + M), in place, the mask added in the same pass: the A·T rows of sequence s take mask row s.
+        // The mask is added BEFORE the softmax: exp(−10000) underflows to 0, so a padded key gets no weight,
+        // and every row still sums to 1.
+        Softmax.maskedRows(probs, mask, heads * t, MASKED);
         DMatrixRMaj weights = probs;
         acts.droppedOut = dropout.active(pass);
         if (acts.droppedOut) {                                  // P' = P ⊙ mask: some weights dropped, the rest scaled
@@ -190,10 +193,13 @@ public final class SelfAttention {
             Dropout.apply(probs.data, acts.dropMask.data, acts.dropped.data, probs.getNumElements());
             weights = acts.dropped;
         }
+        lap(SOFTMAX);
         // C = P'·V, each head's context written into its own columns
         products.batched(false, false, t, d, t, 1, weights, acts.scoreAt, t, acts.v, acts.headAt, hidden, 0,
                 acts.context, acts.headAt, hidden);
+        lap(CONTEXT);
         output.forward(acts.context, y);                        // y [B·T, H]
+        lap(OUTPUT);
     }
     // end::forward[]
 
@@ -210,25 +216,30 @@ public final class SelfAttention {
         DMatrixRMaj weights = acts.droppedOut ? acts.dropped : acts.probs;   // P', what multiplied V
         g.dContext.zero();                                       // dC starts a sum: Linear adds into it
         output.backward(acts.context, dy, g.dContext);           // dC [B·T, H]
+        lap(OUTPUT);
         // C = P'·V:  dP' = dC·Vᵀ,  dV = P'ᵀ·dC
         products.batched(false, true, t, t, d, 1, g.dContext, acts.headAt, hidden, acts.v, acts.headAt, hidden, 0,
                 g.dScores, acts.scoreAt, t);
         products.batched(true, false, t, d, t, 1, weights, acts.scoreAt, t, g.dContext, acts.headAt, hidden, 0,
                 g.dv, acts.headAt, hidden);
+        lap(CONTEXT);
         if (acts.droppedOut) {                                   // P' = P ⊙ mask:  dP = dP' ⊙ mask
             Dropout.apply(g.dScores.data, acts.dropMask.data, g.dScores.data, g.dScores.getNumElements());
         }
         // P = softmax(S), row by row:  dS = P ⊙ (dP − rowsum(dP ⊙ P)), in place
         Softmax.backwardRows(acts.probs, g.dScores, g.dScores);
+        lap(SOFTMAX);
         // S = Q·Kᵀ/√d + M (M is constant):  dQ = dS·K/√d,  dK = dSᵀ·Q/√d
         double scale = 1 / Math.sqrt(d);
         products.batched(false, false, t, d, t, scale, g.dScores, acts.scoreAt, t, acts.k, acts.headAt, hidden, 0,
                 g.dq, acts.headAt, hidden);
         products.batched(true, false, t, d, t, scale, g.dScores, acts.scoreAt, t, acts.q, acts.headAt, hidden, 0,
                 g.dk, acts.headAt, hidden);
+        lap(SCORES);
         query.backward(x, g.dq, dx);                              // dx += dQ·Wq
         key.backward(x, g.dk, dx);                                //    + dK·Wk
         value.backward(x, g.dv, dx);                              //    + dV·Wv
+        lap(PROJECTIONS);
     }
     // end::backward[]
 }

@@ -18,6 +18,22 @@ public final class Softmax {
     }
 
     /**
+     * The attention's softmax with its additive mask, in one pass over each row: s_ij += masked where key j is
+     * padding, then {@link #rows}' softmax, in place. Row r takes mask row r / rowsPerMask.
+     *
+     * @param s           scores [N, n]. Modified.
+     * @param mask        1 for a real key, 0 for padding [N / rowsPerMask, n]. Not modified.
+     * @param rowsPerMask rows that share one mask row (a sequence's heads and queries, A·T)
+     */
+    public static void maskedRows(DMatrixRMaj s, int[] mask, int rowsPerMask, double masked) {
+        if (s.numRows % rowsPerMask != 0 || (long) s.numRows / rowsPerMask * s.numCols > mask.length) {
+            throw new IllegalArgumentException("softmax: " + s.numRows + " rows in groups of " + rowsPerMask + " need "
+                    + s.numRows / rowsPerMask + " mask rows of " + s.numCols + ", the mask has " + mask.length + " entries");
+        }
+        Kernels.maskedSoftmaxRows(s.data, s.numRows, s.numCols, mask, rowsPerMask, masked);
+    }
+
+    /**
      * ds_k = p_k (dp_k − Σ_j dp_j p_j), row by row (the softmax Jacobian contracted with dp).
      *
      * @param p  the softmax output [N, n]. Not modified.

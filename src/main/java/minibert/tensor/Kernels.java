@@ -400,6 +400,83 @@ public final class Kernels {
     }
     // end::gelu-scalar[]
 
+    // ---------------------------------------------------------------- fused: bias and GELU
+
+    /**
+     * u = y + b on every row (written into y, for the backward pass), then out = gelu(u) with its gate: the FFN's
+     * bias and activation in one pass over [rows, width] instead of two, split across the {@link Pool} as
+     * {@link #gelu} splits. Each element gets exactly the operations of {@link #addBias} then {@link #gelu}, so the
+     * bits are theirs.
+     *
+     * @param y    x·Wᵀ [rows, width]; becomes u. Modified.
+     * @param gate [rows, width]. Modified.
+     * @param out  gelu(u) [rows, width]. Modified; may not be y.
+     */
+    public static void biasGelu(double[] y, double[] b, double[] gate, double[] out, int rows, int width, boolean tanh) {
+        if (Fusion.separatePasses()) {
+            addBias(y, b, rows, width);
+            gelu(y, out, gate, rows * width, tanh);
+            return;
+        }
+        // split and chunked by elements exactly as gelu is, so that each element takes the same path (vector lanes
+        // or the scalar tail) as there: the vector erf and the scalar one may differ in the last bit
+        Pool.forRanges(rows * width, L, GELU_COST, (from, to) -> {
+            for (int c = from; c < to; c += GELU_CHUNK) {
+                int e = Math.min(to, c + GELU_CHUNK);
+                addBiasRange(y, b, c, e, width);
+                gelu(y, out, gate, c, e, tanh);
+            }
+        });
+    }
+
+    /** y[i] += b[i mod width] for i in [from, to): the rows' bias on a range that may start and end inside rows. */
+    private static void addBiasRange(double[] y, double[] b, int from, int to, int width) {
+        for (int r = from / width; r * width < to; r++) {
+            int o = r * width, c0 = Math.max(from, o) - o, c1 = Math.min(to, o + width) - o, c = c0;
+            for (; c <= c1 - L; c += L) {
+                DoubleVector.fromArray(S, y, o + c).add(DoubleVector.fromArray(S, b, c)).intoArray(y, o + c);
+            }
+            for (; c < c1; c++) {
+                y[o + c] += b[c];
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- fused: mask and softmax
+
+    /**
+     * The attention's masked softmax in one pass: s_ij += masked where key j is padding (mask 0), then the row's
+     * softmax, in place; row r belongs to the mask row r / rowsPerMask (all heads and queries of one sequence).
+     * Rows split across the {@link Pool}. The same operations as the mask's loop then {@link #softmaxRows}.
+     *
+     * @param s      scores [rows, width]. Modified.
+     * @param mask   1 for a real key, 0 for padding [rows / rowsPerMask, width]. Not modified.
+     * @param masked what a padded key's score gets added (BERT: −10000)
+     */
+    public static void maskedSoftmaxRows(double[] s, int rows, int width, int[] mask, int rowsPerMask, double masked) {
+        if (Fusion.separatePasses()) {
+            for (int r = 0; r < rows; r++) {
+                addMaskRow(s, r * width, width, mask, r / rowsPerMask * width, masked);
+            }
+            softmaxRows(s, rows, width);
+            return;
+        }
+        Pool.forRanges(rows, 1, width, (from, to) -> {
+            for (int r = from; r < to; r++) {
+                int o = r * width;
+                addMaskRow(s, o, width, mask, r / rowsPerMask * width, masked);
+                softmaxRows(s, r, r + 1, width);
+            }
+        });
+    }
+
+    private static void addMaskRow(double[] s, int o, int width, int[] mask, int m, double masked) {
+        for (int j = 0; j < width; j++) {
+            // added BEFORE the softmax: exp(−10000) underflows to 0, so a padded key gets no weight
+            s[o + j] += mask[m + j] == 1 ? 0 : masked;
+        }
+    }
+
     // ---------------------------------------------------------------- softmax
 
     /** Row softmax in place, each row shifted by its maximum; rows split across the {@link Pool}. */
@@ -625,6 +702,53 @@ public final class Kernels {
         }
     }
 
+    /**
+     * The residual join and LayerNorm in one pass: x = r + branch ⊙ mask (or r + branch without a mask) written
+     * into {@code branch}, then y = LayerNorm(x) as {@link #layerNorm}, row by row while the row is in the L1
+     * cache; rows split across the {@link Pool}. The same operations as the join's loop then {@link #layerNorm}.
+     *
+     * @param branch a block's output [rows, width]; becomes x. Modified.
+     * @param mask   dropout's multipliers [rows, width], or null for none. Not modified.
+     * @param r      the residual path [rows, width]. Not modified.
+     */
+    public static void residualLayerNorm(double[] branch, double[] mask, double[] r, double[] gamma, double[] beta,
+                                         double eps, double[] y, double[] xhat, double[] rstd, int rows, int width) {
+        if (Fusion.separatePasses()) {
+            for (int row = 0; row < rows; row++) {
+                joinRow(branch, mask, r, row * width, width);
+            }
+            layerNorm(branch, gamma, beta, eps, y, xhat, rstd, rows, width);
+            return;
+        }
+        Pool.forRanges(rows, 1, width, (from, to) -> {
+            for (int row = from; row < to; row++) {
+                joinRow(branch, mask, r, row * width, width);
+                layerNorm(branch, gamma, beta, eps, y, xhat, rstd, row, row + 1, width);
+            }
+        });
+    }
+
+    /** x = r + branch ⊙ mask (a product, then a sum, each rounded, as the scalar r[i] + x[i] * m[i]), or r + branch. */
+    private static void joinRow(double[] branch, double[] mask, double[] r, int o, int width) {
+        int c = 0;
+        if (mask != null) {
+            for (; c <= width - L; c += L) {
+                DoubleVector x = DoubleVector.fromArray(S, branch, o + c).mul(DoubleVector.fromArray(S, mask, o + c));
+                DoubleVector.fromArray(S, r, o + c).add(x).intoArray(branch, o + c);
+            }
+            for (; c < width; c++) {
+                branch[o + c] = r[o + c] + branch[o + c] * mask[o + c];
+            }
+        } else {
+            for (; c <= width - L; c += L) {
+                DoubleVector.fromArray(S, r, o + c).add(DoubleVector.fromArray(S, branch, o + c)).intoArray(branch, o + c);
+            }
+            for (; c < width; c++) {
+                branch[o + c] = r[o + c] + branch[o + c];
+            }
+        }
+    }
+
     /** The scalar reference of {@link #layerNorm}. */
     // tag::layer-norm-scalar[]
     public static void layerNormScalar(double[] x, double[] gamma, double[] beta, double eps, double[] y, double[] xhat,
@@ -750,6 +874,56 @@ public final class Kernels {
             theta[i] -= step;
         }
         return sum;
+    }
+
+    /**
+     * {@link #adamW} on one tensor, and in the same pass Σ θ² of the updated θ and g ← 0 for the next step: what the
+     * trainer did in three passes (the step, the weight norm of its report, the gradient's zeroing). The update and
+     * its Σ (Δθ)² are {@link #adamW}'s to the bit, and Σ θ² is {@link #sumOfSquares}'s on the updated θ.
+     *
+     * @param sums receives Σ (Δθ)² at {@code sums[2·slot]} and Σ θ² at {@code sums[2·slot + 1]}. Modified.
+     */
+    public static void adamWAndClear(double[] theta, double[] g, double s, double[] m, double[] v, int n, double lr,
+                                     double beta1, double beta2, double eps, double weightDecay, long t, double[] sums, int slot) {
+        double c1 = 1 / (1 - Math.pow(beta1, t)), c2 = 1 / (1 - Math.pow(beta2, t));
+        sums[2 * slot] = adamWVectors(theta, g, s, m, v, n, lr, beta1, beta2, eps, weightDecay, c1, c2, sums, slot);
+        int i = n - n % L;
+        double sum = sums[2 * slot], weights = sums[2 * slot + 1];
+        for (; i < n; i++) {
+            double gi = g[i] * s;
+            m[i] = beta1 * m[i] + (1 - beta1) * gi;
+            v[i] = beta2 * v[i] + (1 - beta2) * gi * gi;
+            double step = lr * ((m[i] * c1) / (Math.sqrt(v[i] * c2) + eps) + weightDecay * theta[i]);
+            sum += step * step;
+            theta[i] -= step;
+            weights += theta[i] * theta[i];
+            g[i] = 0;
+        }
+        sums[2 * slot] = sum;
+        sums[2 * slot + 1] = weights;
+    }
+
+    /** The whole vectors of {@link #adamWAndClear}: returns their Σ (Δθ)² and leaves their Σ θ² in sums[2·slot + 1]. */
+    private static double adamWVectors(double[] theta, double[] g, double s, double[] m, double[] v, int n, double lr,
+                                       double beta1, double beta2, double eps, double weightDecay, double c1, double c2,
+                                       double[] sums, int slot) {
+        DoubleVector squares = DoubleVector.zero(S), weights = DoubleVector.zero(S), zero = DoubleVector.zero(S);
+        for (int i = 0; i <= n - L; i += L) {
+            DoubleVector gv = DoubleVector.fromArray(S, g, i).mul(s);
+            DoubleVector mv = DoubleVector.fromArray(S, m, i).mul(beta1).add(gv.mul(1 - beta1));
+            DoubleVector vv = DoubleVector.fromArray(S, v, i).mul(beta2).add(gv.mul(gv).mul(1 - beta2));
+            mv.intoArray(m, i);
+            vv.intoArray(v, i);
+            DoubleVector th = DoubleVector.fromArray(S, theta, i);
+            DoubleVector step = mv.mul(c1).div(vv.mul(c2).sqrt().add(eps)).add(th.mul(weightDecay)).mul(lr);
+            squares = step.fma(step, squares);
+            DoubleVector updated = th.sub(step);
+            updated.intoArray(theta, i);
+            weights = updated.fma(updated, weights);
+            zero.intoArray(g, i);
+        }
+        sums[2 * slot + 1] = sum(weights);
+        return sum(squares);
     }
 
     /** The scalar reference of {@link #adamW}. */

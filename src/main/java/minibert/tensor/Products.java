@@ -6,9 +6,13 @@ import org.ejml.dense.row.CommonOps_DDRM;
 import java.util.Objects;
 
 /**
- * The one place every matrix product of the model goes through, bound to a backend. Two backends: EJML's
- * {@link CommonOps_DDRM} ({@link #EJML}, wrapped as {@link #REFERENCE}), the readable reference, and
- * {@link VectorBackend}, the pure-Java Vector API kernel validated against it ({@link #VECTOR}). A model
+ * The one place every matrix product of the model goes through, bound to a backend. Three backends: EJML's
+ * {@link CommonOps_DDRM} ({@link #EJML}, wrapped as {@link #REFERENCE}), the readable reference;
+ * {@link VectorBackend}, the pure-Java Vector API kernel validated against it ({@link #VECTOR}), the default; and
+ * {@link OpenBlasBackend}, OpenBLAS through the JDK's foreign-function API ({@link #openBlas()}), the measured
+ * anchor. The default stays the Vector API kernel whatever a build measures: a run's backend is one of its
+ * recorded settings, and a default that followed the day's measurement would make the same config train (and
+ * resume) on different backends, whose products round differently. A model
  * holds the {@code Products} it was built with and hands it to its layers: there is no global switch, so two
  * models with different backends can run side by side in one process (the book's step table does).
  *
@@ -110,12 +114,25 @@ public final class Products {
         return VECTOR;
     }
 
-    /** The products of a backend named {@code ejml} or {@code vector}. */
+    /** The backends' names, as a config or the command line gives them. */
+    public static final java.util.List<String> NAMES = java.util.List.of("vector", "ejml", "openblas");
+
+    /** Products by OpenBLAS, loaded on first use (the native library is opened then). */
+    public static Products openBlas() {
+        return OpenBlasHolder.PRODUCTS;
+    }
+
+    private static final class OpenBlasHolder {
+        static final Products PRODUCTS = new Products(OpenBlasBackend.INSTANCE);
+    }
+
+    /** The products of a backend named {@code vector}, {@code ejml} or {@code openblas}. */
     public static Products named(String name) {
         return switch (name) {
             case "ejml" -> REFERENCE;
             case "vector" -> VECTOR;
-            default -> throw new IllegalArgumentException("unknown product backend '" + name + "' (ejml or vector)");
+            case "openblas" -> openBlas();
+            default -> throw new IllegalArgumentException("unknown product backend '" + name + "' (vector, ejml or openblas)");
         };
     }
 

@@ -2,7 +2,9 @@ package minibert.train;
 
 import minibert.model.checkpoint.Tensor;
 import minibert.nn.Param;
+import minibert.tensor.Fusion;
 import minibert.tensor.Kernels;
+import minibert.tensor.Pool;
 
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -30,6 +32,8 @@ public final class AdamW {
     private final double epsilon;
     private final double weightDecay;
     private long step;                       // t, the number of steps taken
+    private final int[] bySize;              // parameter indices, largest tensor first
+    private final double[] sums;             // per parameter: Σ(Δθ)², Σθ² of the last fused step
 
     public AdamW(List<Param> params, double beta1, double beta2, double epsilon, double weightDecay) {
         this.params = List.copyOf(params);
@@ -43,6 +47,10 @@ public final class AdamW {
         this.beta2 = beta2;
         this.epsilon = epsilon;
         this.weightDecay = weightDecay;
+        this.bySize = java.util.stream.IntStream.range(0, params.size()).boxed()
+                .sorted(java.util.Comparator.comparingInt((Integer i) -> -params.get(i).size()).thenComparingInt(i -> i))
+                .mapToInt(Integer::intValue).toArray();
+        this.sums = new double[2 * params.size()];
     }
 
     /**
@@ -64,6 +72,57 @@ public final class AdamW {
         }
     }
     // end::step[]
+
+    /**
+     * Σ g² of each parameter's gradient into {@code out} (one entry per parameter), the parameters split across the
+     * {@link Pool}, the largest first: each sum is computed by one thread, in order, so which thread does not matter.
+     */
+    public void gradientSquares(double[] out) {
+        if (Fusion.separatePasses()) {
+            for (int i = 0; i < params.size(); i++) {
+                out[i] = Kernels.sumOfSquares(params.get(i).grad().data, params.get(i).size());
+            }
+            return;
+        }
+        Pool.forEach(bySize.length, k -> {
+            Param p = params.get(bySize[k]);
+            out[bySize[k]] = Kernels.sumOfSquares(p.grad().data, p.size());
+        });
+    }
+
+    /**
+     * {@link #step}, fused with what a trainer does after it: one pass over each tensor updates θ, m and v, sums
+     * (Δθ)² and the updated θ², and zeroes the gradient for the next step; the parameters split across the
+     * {@link Pool}, the largest first (the word embeddings hold about half of them, so on two threads one takes
+     * those and the other the rest). Every number is the one {@link #step}, a Σ θ² pass and zeroing would give.
+     *
+     * @param updateSquares receives each parameter's Σ(Δθ)². Modified.
+     * @param valueSquares  receives each parameter's Σθ² after the update. Modified.
+     */
+    // tag::step-fused[]
+    public void stepAndClear(double learningRate, double gradScale, double[] updateSquares, double[] valueSquares) {
+        if (Fusion.separatePasses()) {
+            step(learningRate, gradScale, updateSquares);
+            for (int i = 0; i < params.size(); i++) {
+                valueSquares[i] = Kernels.sumOfSquares(params.get(i).value().data, params.get(i).size());
+                params.get(i).zeroGrad();
+            }
+            return;
+        }
+        long t = ++step;
+        Pool.forEach(bySize.length, k -> {
+            int i = bySize[k];
+            Param p = params.get(i);
+            double decay = p.kind().decayed() ? weightDecay : 0;
+            Kernels.adamWAndClear(p.value().data, p.grad().data, gradScale, m[i], v[i], p.size(), learningRate, beta1,
+                    beta2, epsilon, decay, t, sums, i);
+        });
+        for (int i = 0; i < params.size(); i++) {
+            updateSquares[i] = sums[2 * i];
+            valueSquares[i] = sums[2 * i + 1];
+        }
+    }
+    // end::step-fused[]
 
     /** Steps taken so far (t). */
     public long steps() {

@@ -7,6 +7,7 @@ import minibert.model.BertForMaskedLM;
 import minibert.model.checkpoint.Tensor;
 import minibert.nn.Param;
 import minibert.nn.Pass;
+import minibert.nn.StepProfile;
 import minibert.tensor.Kernels;
 
 import java.util.Arrays;
@@ -28,6 +29,7 @@ public final class BertLearner implements Learner {
     private final String[] groups;           // each parameter's group in the update report
     private final double[] gradientSquares;  // per parameter, of the last update
     private final double[] updateSquares;
+    private final double[] valueSquares;
     private final boolean checkpointing;
     private BertForMaskedLM.Activations train;
     private BertForMaskedLM.Activations eval;
@@ -47,6 +49,7 @@ public final class BertLearner implements Learner {
         }
         this.gradientSquares = new double[params.size()];
         this.updateSquares = new double[params.size()];
+        this.valueSquares = new double[params.size()];
         this.checkpointing = checkpointing;
     }
 
@@ -115,23 +118,24 @@ public final class BertLearner implements Learner {
     @Override
     public void update(Update update, UpdateReport report) {
         long t0 = System.nanoTime();
+        optimizer.gradientSquares(gradientSquares);                // Σ g² of each parameter
         double squares = 0;
-        for (int i = 0; i < params.size(); i++) {
-            Param p = params.get(i);
-            gradientSquares[i] = Kernels.sumOfSquares(p.grad().data, p.size());
-            squares += gradientSquares[i];
+        for (double s : gradientSquares) {
+            squares += s;                                          // in parameter order, whatever the threads
         }
         double norm = Math.sqrt(squares);                          // ‖g‖ over every parameter
         double maxNorm = update.maxGradNorm();
         double clip = maxNorm > 0 ? Math.min(1, maxNorm / (norm + 1e-6)) : 1;
-        optimizer.step(update.learningRate(), clip, updateSquares);
+        StepProfile.lap(StepProfile.Op.NORMS);
+        // the update, Σ(Δθ)² and Σθ² for the report, and the gradients zeroed for the next step, in one pass
+        optimizer.stepAndClear(update.learningRate(), clip, updateSquares, valueSquares);
+        StepProfile.lap(StepProfile.Op.ADAMW);
         report.clear();
         report.setGlobal(norm, clip);
         for (int i = 0; i < params.size(); i++) {
-            Param p = params.get(i);
-            report.add(groups[i], gradientSquares[i], updateSquares[i], Kernels.sumOfSquares(p.value().data, p.size()));
-            p.zeroGrad();
+            report.add(groups[i], gradientSquares[i], updateSquares[i], valueSquares[i]);
         }
+        StepProfile.lap(StepProfile.Op.NORMS);
         phases[2] += System.nanoTime() - t0;
     }
     // end::update[]

@@ -43,7 +43,7 @@ public final class Pretraining {
      * @param store       the data store, for provenance and the default corpus (may be null with a corpus)
      * @param checkpointing whether training passes recompute each layer in backward (activation checkpointing)
      * @param precision     {@code float32} or {@code float64} instead of the config's, or null
-     * @param backend       {@code vector} or {@code ejml} instead of the config's, or null
+     * @param backend       {@code vector}, {@code ejml} or {@code openblas} instead of the config's, or null
      */
     public record Options(Path config, Path runDir, Path cacheDir, Path vocabulary, PretrainingCorpus corpus,
                           DataStore store, boolean checkpointing, String precision, String backend) {

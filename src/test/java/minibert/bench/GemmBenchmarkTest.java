@@ -14,8 +14,30 @@ class GemmBenchmarkTest {
 
     private static GemmBenchmark.Row row(int m, int n, int k, boolean ta, boolean tb, int batch,
                                          double single, double multi, double floatSingle) {
+        Sample none = Sample.of();
         return new GemmBenchmark.Row(new ProductShape("s", m, n, k, ta, tb, batch), Sample.of(1), Sample.of(single * 0.9, single, single * 1.1),
-                Sample.of(multi), Sample.of(floatSingle), Sample.of(2 * floatSingle));
+                Sample.of(multi), Sample.of(floatSingle), Sample.of(2 * floatSingle), none, none, none, none);
+    }
+
+    /** A row with OpenBLAS at {@code blas} times the kernel's rate everywhere but float on all threads, at {@code blasFloatMulti} times. */
+    private static GemmBenchmark.Row withBlas(GemmBenchmark.Row r, double blas, double blasFloatMulti) {
+        return new GemmBenchmark.Row(r.shape(), r.ejml(), r.single(), r.multi(), r.floatSingle(), r.floatMulti(),
+                Sample.of(r.single().median() * blas), Sample.of(r.multi().median() * blas),
+                Sample.of(r.floatSingle().median() * blas), Sample.of(r.floatMulti().median() * blasFloatMulti));
+    }
+
+    @Test
+    void theOpenBlasGoalTakesTheLowestRatioOfEveryShapeAndWay() {
+        GemmBenchmark.Row a = row(2048, 192, 192, false, true, 1, 40, 72, 80), b = row(192, 192, 2048, true, false, 1, 30, 55, 70);
+        List<GemmBenchmark.Goal> met = GemmBenchmark.goals(List.of(withBlas(a, 1.0, 1.0), withBlas(b, 1.1, 1.05)), 50, 100, 95);
+        assertEquals(6, met.size());
+        assertTrue(met.get(5).met(), met.get(5).toString());
+        assertTrue(met.get(5).measured().startsWith("lowest 0.91×"), met.get(5).measured());
+        List<GemmBenchmark.Goal> unmet = GemmBenchmark.goals(List.of(withBlas(a, 1.0, 1.0), withBlas(b, 1.0, 1.25)), 50, 100, 95);
+        assertFalse(unmet.get(5).met(), unmet.get(5).toString());
+        assertTrue(unmet.get(5).measured().startsWith("lowest 0.80×") && unmet.get(5).measured().contains("float, "),
+                unmet.get(5).measured());
+        assertEquals(1 / 1.25, withBlas(b, 1.0, 1.25).ratios()[3], 1e-12);
     }
 
     @Test
