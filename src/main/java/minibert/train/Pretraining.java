@@ -161,7 +161,7 @@ public final class Pretraining {
         p.description.add("vocabulary      " + run.vocabulary().resolve("vocab.txt") + " (" + vocabulary.size() + " pieces, sha256 "
                 + vocabSha.substring(0, 12) + ")");
         p.description.add("numbers         " + learner.precision() + ", " + backendName + ", "
-                + (options.checkpointing() ? "activation checkpointing, " : "") + "commit " + SourceRevision.describe(Path.of(".")));
+                + (options.checkpointing() ? "activation checkpointing, " : "") + "commit " + SourceRevision.ofBuild(Path.of(".")));
         p.description.add("JVM             " + System.getProperty("java.version") + ", max heap "
                 + Runtime.getRuntime().maxMemory() / (1 << 20) + " MiB, " + Machine.describe());
         return p;
@@ -279,7 +279,7 @@ public final class Pretraining {
         s.put("to_step", toStep);
         s.put("wall_seconds", Math.round(wallSeconds * 10) / 10.0);
         s.put("ended_by", ending);
-        s.put("commit", SourceRevision.describe(Path.of(".")));
+        s.put("commit", SourceRevision.ofBuild(Path.of(".")));
         return s;
     }
 }

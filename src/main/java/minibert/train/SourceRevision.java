@@ -15,6 +15,28 @@ public final class SourceRevision {
     }
 
     /**
+     * The commit the running classes were built from, as the build wrote it into {@code minibert/git.properties}
+     * (12 hex digits; {@code "uncommitted on COMMIT"} when the tree it was built from differed from the commit);
+     * outside such a build (an IDE, a copy without git), the working tree's {@link #describe(Path) description}.
+     */
+    public static String ofBuild(Path fallback) {
+        try (InputStream in = SourceRevision.class.getResourceAsStream("/minibert/git.properties")) {
+            if (in != null) {
+                java.util.Properties p = new java.util.Properties();
+                p.load(in);
+                String commit = p.getProperty("git.commit.id.abbrev", "").strip();
+                if (!commit.isEmpty()) {
+                    return Boolean.parseBoolean(p.getProperty("git.dirty", "false").strip())
+                            ? "uncommitted on " + commit + " (built from a modified tree)" : commit;
+                }
+            }
+        } catch (IOException e) {
+            // fall through to the working tree
+        }
+        return describe(fallback);
+    }
+
+    /**
      * The commit (12 hex digits); {@code "uncommitted on COMMIT (diff HASH)"} when the working tree differs
      * from it; {@code "unknown"} outside a git checkout.
      */
