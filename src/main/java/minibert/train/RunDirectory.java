@@ -66,6 +66,7 @@ import java.util.stream.Stream;
  *       config.json, vocab.txt, tokenizer_config.json       (Hugging Face loads the folder as it is)
  *       optimizer.safetensors                               AdamW's moments
  *       trainer_state.json                                  step, data position, seed, checksums, time
+ *   step-10000/, step-100000/  the weights of the milestones kept for good, with SHA256SUMS
  * </pre>
  *
  * Every file is written to a temporary name, forced to disk and renamed into place; a checkpoint is written
@@ -345,9 +346,12 @@ public final class RunDirectory {
      */
     public static final Set<Long> MILESTONES = Set.of(10_000L, 100_000L);
 
-    /** The folder of the kept weights of milestone {@code step}: {@code RUN/step-NNNNNNN/}. */
+    /**
+     * The folder of the kept weights of milestone {@code step}: {@code RUN/step-10000/}, the step unpadded (as the
+     * project summary counts them), which keeps it apart from the rolling {@code checkpoints/step-NNNNNNN}.
+     */
     public Path milestone(long step) {
-        return dir.resolve(String.format("step-%07d", step));
+        return dir.resolve("step-" + step);
     }
 
     /**

@@ -152,7 +152,7 @@ class TrainerTest {
         train(dir, config, "run", 4);
         RunDirectory run = new RunDirectory(dir.resolve("run"));
         Path kept = run.keepMilestone(4);
-        assertEquals(run.path().resolve("step-0000004"), kept);
+        assertEquals(run.path().resolve("step-4"), kept);
         for (String line : Files.readAllLines(kept.resolve("SHA256SUMS"))) {
             String[] parts = line.split("  ");
             assertEquals(parts[0], RunDirectory.sha256(kept.resolve(parts[1])), parts[1]);
