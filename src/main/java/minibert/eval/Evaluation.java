@@ -313,13 +313,12 @@ public final class Evaluation {
 
     /**
      * The settings the held-out split was made with: from the run directory's run.json when the checkpoint is
-     * in one ({@code RUN/checkpoints/step-N}), else the trainer's defaults (seed 42, all documents) with the
+     * in one ({@code RUN/checkpoints/step-N}, or the kept weights {@code RUN/step-N}), else the trainer's defaults (seed 42, all documents) with the
      * seed of trainer_state.json if present.
      */
     static RunSettings runSettings(Path checkpoint, int maxPositions) throws IOException {
         ObjectMapper json = RunDirectory.json();
-        Path runJson = checkpoint.getParent() == null || checkpoint.getParent().getParent() == null ? null
-                : checkpoint.getParent().getParent().resolve("run.json");
+        Path runJson = runJson(checkpoint);
         if (runJson != null && Files.isRegularFile(runJson)) {
             JsonNode s = json.readTree(runJson.toFile()).path("settings");
             if (!s.has("train.seed") || !s.has("train.sequenceLength")) {
@@ -338,10 +337,39 @@ public final class Evaluation {
                 + ", all documents, T = " + maxPositions + ", mask probability 0.15");
     }
 
-    /** The step of trainer_state.json, or −1. */
+    /**
+     * The run.json of the run directory holding {@code checkpoint} as {@code RUN/checkpoints/step-N} or as kept
+     * weights {@code RUN/step-N}; null when it is in no run directory.
+     */
+    static Path runJson(Path checkpoint) {
+        Path folder = checkpoint.toAbsolutePath().normalize(), parent = folder.getParent();
+        if (parent == null) {
+            return null;
+        }
+        if (parent.getFileName() != null && parent.getFileName().toString().equals("checkpoints") && parent.getParent() != null
+                && Files.isRegularFile(parent.getParent().resolve("run.json"))) {
+            return parent.getParent().resolve("run.json");
+        }
+        if (folder.getFileName().toString().matches("step-\\d+") && Files.isRegularFile(parent.resolve("run.json"))) {
+            return parent.resolve("run.json");
+        }
+        return null;
+    }
+
+    /**
+     * The step of trainer_state.json; for kept weights ({@code RUN/step-N}, which hold no training state) the
+     * step of their folder's name; else −1.
+     */
     static long step(Path checkpoint) throws IOException {
         Path state = checkpoint.resolve("trainer_state.json");
-        return Files.isRegularFile(state) ? RunDirectory.json().readTree(state.toFile()).path("step").asLong(-1) : -1;
+        if (Files.isRegularFile(state)) {
+            return RunDirectory.json().readTree(state.toFile()).path("step").asLong(-1);
+        }
+        String name = checkpoint.toAbsolutePath().normalize().getFileName().toString();
+        if (runJson(checkpoint) != null && name.matches("step-\\d+")) {
+            return Long.parseLong(name.substring("step-".length()));
+        }
+        return -1;
     }
 
     /** The weights' bytes on disk as safetensors in float64, float32 and bfloat16 (written to a temporary folder). */
