@@ -1,0 +1,505 @@
+package minibert.book;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import minibert.explore.RunLog;
+import minibert.io.InputException;
+import minibert.io.InputFile;
+import minibert.io.Json;
+import minibert.model.FillMask;
+import minibert.model.checkpoint.Checkpoint;
+import minibert.train.RunDirectory;
+
+/**
+ * The recorded reference run ({@code runs/reference}): its provenance, its curves beside the build's short run,
+ * its evaluation at 10K steps beside the project summary's expectations and the issue's goals, and the fill-mask
+ * demonstration of its 10K-step weights. Every figure is read from the record (which says how it was made) or
+ * computed from it in this build; the record itself is checked by {@code ReferenceRecordTest}.
+ */
+public final class RecordResults implements ResultProducer {
+
+    /** The record, relative to the project. */
+    public static final String RECORD = "runs/reference";
+    /** The project summary's expectations and the goals, quoted in a file of their own. */
+    public static final String EXPECTATIONS = "configs/eval/seed-expectations.yaml";
+    /** The milestone the book reports. */
+    public static final long MILESTONE = 10_000;
+    /** The texts of the fill-mask demonstration (also in the README, whose copy a test compares with this one). */
+    public static final List<String> FILL_MASK_TEXTS = List.of(
+            "the movie was [MASK] .",
+            "this is one of the best [MASK] i have ever seen .",
+            "the acting was bad and the [MASK] was worse .",
+            "i [MASK] this film to anyone who likes horror .");
+
+    @Override
+    public String name() {
+        return "record";
+    }
+
+    @Override
+    public void produce(Results results) throws Exception {
+        Path project = ProjectFiles.projectDir();
+        Path dir = project.resolve(RECORD);
+        RunDirectory run = new RunDirectory(dir);
+        if (!run.exists()) {
+            throw new InputException(dir, "holds no recorded run (run.json is missing): the Results chapter reads the "
+                    + "reference run recorded there");
+        }
+        RunLog log = RunLog.read(dir);
+        JsonNode provenance = Json.readObject(run.provenance(), "a run's provenance", 4 * InputFile.MIB);
+        List<Long> checkpoints = run.checkpointSteps();
+        if (checkpoints.isEmpty()) {
+            throw new InputException(run.path().resolve("checkpoints"), "holds no checkpoint: the record keeps its newest");
+        }
+        long newest = checkpoints.get(checkpoints.size() - 1);
+        Path configFile = dir.resolve("config.yaml");
+
+        provenance(results, dir, provenance, log, newest, configFile);
+        curves(results, log, configFile);
+        heldOut(results, log, configFile);
+        Expectations expected = Expectations.load(project.resolve(EXPECTATIONS));
+        expectations(results, expected, project.resolve(EXPECTATIONS));
+        milestone(results, run, log, expected, configFile);
+        fillMask(results, run);
+    }
+
+    // ------------------------------------------------------------------ provenance
+
+    private static void provenance(Results results, Path dir, JsonNode p, RunLog log, long newest, Path configFile) {
+        List<List<Object>> rows = new ArrayList<>();
+        long to = 0;
+        double wall = 0;
+        List<String> gaps = new ArrayList<>();
+        for (JsonNode s : p.path("segments")) {
+            long from = s.path("from_step").asLong(), end = s.path("to_step").asLong();
+            if (from > to) {
+                gaps.add(fmt("%,d–%,d", to, from));
+                rows.add(List.of(fmt("%,d → %,d", to, from), "not recorded: the process was killed before it "
+                        + "could write its segment; the log holds its steps", "", "", "killed"));
+            }
+            wall += s.path("wall_seconds").asDouble();
+            rows.add(List.of(fmt("%,d → %,d", from, end), s.path("started").asText().replaceAll("\\.\\d+Z$", "Z"),
+                    fmt("%.1f h", s.path("wall_seconds").asDouble() / 3600), s.path("commit").asText(), s.path("ended_by").asText()));
+            to = end;
+        }
+        if (newest > to) {
+            gaps.add(fmt("%,d–%,d", to, newest));
+            rows.add(List.of(fmt("%,d → %,d", to, newest), "not recorded: the process was killed before it could "
+                    + "write its segment; the log holds its steps", "", "", "killed"));
+        }
+        double trainingSeconds = log.train().isEmpty() ? 0 : lastTrainSeconds(dir);
+        double[] speed = trainLines(dir, "tokens_per_s").clone();
+        java.util.Arrays.sort(speed);
+        double slow = speed.length == 0 ? Double.NaN : speed[speed.length / 20];           // 5th and 95th percentiles
+        double fast = speed.length == 0 ? Double.NaN : speed[speed.length - 1 - speed.length / 20];
+        results.publish("record/provenance").config(configFile)
+                .attribute("step", fmt("%,d", newest))
+                .attribute("config-sha", p.path("config_sha256").asText().substring(0, 12))
+                .attribute("vocabulary-sha", p.path("vocabulary_sha256").asText().substring(0, 12))
+                .attribute("corpus-sha", p.path("corpus_sha256").asText().substring(0, 12))
+                .attribute("precision", p.path("precision").asText())
+                .attribute("backend", p.path("backend").asText())
+                .attribute("jdk", p.path("jdk").asText())
+                .attribute("machine", p.path("machine").asText())
+                .attribute("recorded-hours", fmt("%.1f", wall / 3600))
+                .attribute("training-hours", fmt("%.1f", trainingSeconds / 3600))
+                .attribute("unrecorded", gaps.isEmpty() ? "none" : String.join(" and ", gaps))
+                .attribute("speed-slow", fmt("%,.0f", slow))
+                .attribute("speed-fast", fmt("%,.0f", fast))
+                .attribute("speed-ratio", fmt("%.1f", fast / slow))
+                .table("The segments of the reference run, from its provenance.json (config " + p.path("config_sha256").asText()
+                                .substring(0, 12) + ", corpus " + p.path("corpus_sha256").asText().substring(0, 12) + ", "
+                                + p.path("precision").asText() + ", " + p.path("jdk").asText() + ", " + p.path("machine").asText() + ")",
+                        List.of("Steps", "Started", "Wall time", "Commit", "Ended by"), rows);
+    }
+
+    /** The trainer's own clock (seconds of steps, evaluations and checkpoints over every segment), from the log. */
+    private static double lastTrainSeconds(Path dir) {
+        double[] speeds = trainLines(dir, "seconds");
+        return speeds.length == 0 ? 0 : speeds[speeds.length - 1];
+    }
+
+    /** The field {@code key} of every "train" line of the log, in order. */
+    private static double[] trainLines(Path dir, String key) {
+        try {
+            List<Double> out = new ArrayList<>();
+            for (String line : Files.readAllLines(dir.resolve("metrics.jsonl"))) {
+                JsonNode n = RunDirectory.json().readTree(line);
+                if (n.path("kind").asText().equals("train") && n.path(key).isNumber()) {
+                    out.add(n.path(key).asDouble());
+                }
+            }
+            return out.stream().mapToDouble(Double::doubleValue).toArray();
+        } catch (IOException e) {
+            throw new InputException(dir.resolve("metrics.jsonl"), "cannot be read: " + e.getMessage());
+        }
+    }
+
+    // ------------------------------------------------------------------ curves
+
+    private static void curves(Results results, RunLog log, Path configFile) throws IOException {
+        // the short run that the training producer ran earlier in this build
+        Path shortDir = ProjectFiles.projectDir().resolve("target/short-run");
+        if (!Files.isRegularFile(shortDir.resolve("metrics.jsonl"))) {
+            throw new InputException(shortDir, "holds no short run: the training producer runs it before this one");
+        }
+        RunLog shortRun = RunLog.read(shortDir);
+        double[][] train = trainSeries(log), shortTrain = trainSeries(shortRun);
+        double[][] eval = evalSeries(log), shortEval = evalSeries(shortRun);
+        RunLog.EvalPoint last = log.eval().get(log.eval().size() - 1);
+        RunLog.EvalPoint shortLast = shortRun.eval().get(shortRun.eval().size() - 1);
+        results.publish("record/loss").config(configFile)
+                .attribute("held-out-loss", fmt("%.3f", last.loss()))
+                .attribute("held-out-step", fmt("%,d", last.step()))
+                .attribute("short-held-out-loss", fmt("%.3f", shortLast.loss()))
+                .attribute("short-steps", fmt("%,d", shortLast.step()))
+                .plot("Recorded: the reference run's masked-LM loss (training, mean of each 100 steps; held-out, every "
+                                + "1,000 steps), beside this build's short run (live)",
+                        Plot.of("step", "loss (nats)").logX()
+                                .line("reference run, training (recorded)", train[0], train[1])
+                                .line("reference run, held-out (recorded)", eval[0], eval[1])
+                                .line("short run, training (this build)", shortTrain[0], shortTrain[1])
+                                .line("short run, held-out (this build)", shortEval[0], shortEval[1]));
+        results.publish("record/accuracy").config(configFile)
+                .attribute("held-out-accuracy", fmt("%.1f%%", 100 * last.accuracy()))
+                .attribute("held-out-perplexity", fmt("%.1f", last.perplexity()))
+                .plot("Recorded: the reference run's held-out masked accuracy, beside this build's short run (live)",
+                        Plot.of("step", "masked accuracy").logX()
+                                .line("reference run, held-out (recorded)", eval[0], eval[2])
+                                .line("short run, held-out (this build)", shortEval[0], shortEval[2]));
+    }
+
+    /** The held-out evaluations of the record, every {@code eval_every} steps. */
+    private static void heldOut(Results results, RunLog log, Path configFile) {
+        List<List<Object>> rows = new ArrayList<>();
+        for (RunLog.EvalPoint e : log.eval()) {
+            rows.add(List.of(fmt("%,d", e.step()), fmt("%.3f", e.loss()), pct(e.accuracy()), fmt("%.1f", e.perplexity())));
+        }
+        results.publish("record/held-out").config(configFile)
+                .table("Recorded: the reference run's held-out evaluations (the same masked sequences every time)",
+                        List.of("Step", "Loss", "Masked accuracy", "Perplexity"), rows);
+    }
+
+    private static double[][] trainSeries(RunLog log) {
+        int n = log.train().size();
+        double[][] s = new double[2][n];
+        for (int i = 0; i < n; i++) {
+            s[0][i] = log.train().get(i).step();
+            s[1][i] = log.train().get(i).loss();
+        }
+        return s;
+    }
+
+    /** Steps, loss, accuracy of the held-out evaluations after step 0 (a log scale has no 0). */
+    private static double[][] evalSeries(RunLog log) {
+        List<RunLog.EvalPoint> points = log.eval().stream().filter(e -> e.step() > 0).toList();
+        double[][] s = new double[3][points.size()];
+        for (int i = 0; i < points.size(); i++) {
+            s[0][i] = points.get(i).step();
+            s[1][i] = points.get(i).loss();
+            s[2][i] = points.get(i).accuracy();
+        }
+        return s;
+    }
+
+    // ------------------------------------------------------------------ the milestone
+
+    private static void milestone(Results results, RunDirectory run, RunLog log, Expectations expected, Path configFile) {
+        Path kept = run.milestone(MILESTONE);
+        Path json = kept.resolve("evaluation").resolve("evaluation.json");
+        Publication pub = results.publish("record/at-10k").config(configFile);
+        if (!Files.isRegularFile(json)) {
+            throw new InputException(json, "is missing: the record's weights of step " + MILESTONE + " are evaluated with "
+                    + "`minibert evaluate " + kept + "` (full), which writes it");
+        }
+        JsonNode e = Json.readObject(json, "an evaluation", 16 * InputFile.MIB);
+        if (e.path("quick").asBoolean(true)) {
+            throw new InputException(json, "is a quick evaluation (\"quick\": true); the record's is the full one");
+        }
+        JsonNode imdb = require(json, e, "masked_lm", "IMDB held-out"), wiki = require(json, e, "masked_lm", "WikiText-2 valid");
+        JsonNode pos = require(json, e, "pos"), sst2 = require(json, e, "sst2");
+        JsonNode best = null;
+        for (JsonNode layer : pos.path("pretrained")) {
+            if (best == null || layer.path("dev_accuracy").asDouble() > best.path("dev_accuracy").asDouble()) {
+                best = layer;
+            }
+        }
+        if (best == null) {
+            throw new InputException(json, "has no POS probe layers (\"pos\".\"pretrained\" is empty)");
+        }
+        double maskedAcc = imdb.path("model").path("accuracy").asDouble();
+        double ppl = imdb.path("model").path("perplexity").asDouble();
+        double posAcc = best.path("accuracy").asDouble();
+        double sstAcc = sst2.path("pretrained").path("dev_accuracy").asDouble();
+        double mostFrequent = pos.path("most_frequent_tag").asDouble();
+        double bagOfWords = sst2.path("bag_of_words").path("dev_accuracy").asDouble();
+        double majority = sst2.path("majority").asDouble();
+        double randomInit = sst2.path("random_init").path("dev_accuracy").asDouble();
+        double untrainedPos = 0;
+        for (JsonNode layer : pos.path("untrained")) {
+            untrainedPos = Math.max(untrainedPos, layer.path("accuracy").asDouble());
+        }
+
+        Map<String, double[]> range = expected.expectations().get(MILESTONE);
+        Map<String, Double> goal = expected.goals().get(MILESTONE);
+        List<List<Object>> rows = new ArrayList<>();
+        rows.add(row("Masked accuracy, IMDB held-out", pct(maskedAcc), maskedAcc, range.get("masked_accuracy"),
+                goal.get("masked_accuracy"), true, true));
+        rows.add(row("Perplexity, IMDB held-out", fmt("%.1f", ppl), ppl, range.get("perplexity"), goal.get("perplexity"),
+                false, false));
+        rows.add(row("POS accuracy, EWT test (layer " + best.path("layer").asInt() + ", chosen on dev)", pct(posAcc), posAcc,
+                range.get("pos_accuracy"), goal.get("pos_accuracy"), true, true));
+        rows.add(row("SST-2 accuracy, dev", pct(sstAcc), sstAcc, range.get("sst2_accuracy"), goal.get("sst2_accuracy"),
+                true, true));
+
+        // The tokens seen by step 10K against the corpus, and the held-out loss's fall over the last 2,000 steps.
+        long tokensAt = 0;
+        for (RunLog.TrainPoint t : log.train()) {
+            if (t.step() <= MILESTONE) {
+                tokensAt = t.tokens();
+            }
+        }
+        double lossAt = Double.NaN, lossBefore = Double.NaN;
+        for (RunLog.EvalPoint ev : log.eval()) {
+            if (ev.step() == MILESTONE) {
+                lossAt = ev.loss();
+            } else if (ev.step() == MILESTONE - 2000) {
+                lossBefore = ev.loss();
+            }
+        }
+        JsonNode control = best.path("control_accuracy");
+        results.publish("record/evaluation").config(configFile).table("Recorded: minibert evaluate (full) on the "
+                        + "reference run's weights after " + fmt("%,d", MILESTONE) + " steps (" + RECORD + "/step-" + MILESTONE
+                        + "/evaluation/evaluation.json)", List.of("Measure", "minibert", "Baselines"), List.of(
+                List.of("Masked accuracy, IMDB held-out", pct(maskedAcc), "unigram " + pct(imdb.path("unigram").path("accuracy").asDouble())),
+                List.of("Perplexity, IMDB held-out", fmt("%.1f", ppl), "unigram " + fmt("%.0f", imdb.path("unigram").path("perplexity").asDouble())),
+                List.of("Masked accuracy, WikiText-2 valid", pct(wiki.path("model").path("accuracy").asDouble()),
+                        "unigram " + pct(wiki.path("unigram").path("accuracy").asDouble())),
+                List.of("Perplexity, WikiText-2 valid", fmt("%.1f", wiki.path("model").path("perplexity").asDouble()),
+                        "unigram " + fmt("%.0f", wiki.path("unigram").path("perplexity").asDouble())),
+                List.of("POS accuracy, EWT test (layer " + best.path("layer").asInt() + ", chosen on dev)", pct(posAcc),
+                        "most frequent tag " + pct(mostFrequent) + "; untrained model " + pct(untrainedPos) + "; control task "
+                                + pct(control.asDouble()) + " (selectivity " + pp(best.path("selectivity").asDouble()) + ")"),
+                List.of("SST-2 accuracy, dev", pct(sstAcc), "majority class " + pct(majority) + "; bag of words "
+                        + pct(bagOfWords) + "; fine-tuned from random initialisation " + pct(randomInit))));
+        for (String measure : range.keySet()) {
+            double[] r = range.get(measure);
+            boolean percent = !measure.equals("perplexity");
+            pub.attribute("expected-" + measure.replace('_', '-'), percent ? fmt("%.0f–%.0f%%", 100 * r[0], 100 * r[1])
+                    : fmt("%.0f–%.0f", r[0], r[1]));
+        }
+        pub.attribute("masked-accuracy", pct(maskedAcc))
+                .attribute("pos-beats-most-frequent", posAcc > mostFrequent ? "beats" : "does not beat")
+                .attribute("sst2-beats-bag-of-words", sstAcc > bagOfWords ? "beats" : "does not beat")
+                .attribute("sst2-beats-random-init", sstAcc > randomInit ? "beats" : "does not beat")
+                .attribute("sst2-beats-majority", sstAcc > majority ? "beats" : "does not beat")
+                .attribute("beats-unigram", ppl < imdb.path("unigram").path("perplexity").asDouble() ? "below" : "not below")
+                .attribute("perplexity", fmt("%.1f", ppl))
+                .attribute("wikitext-accuracy", pct(wiki.path("model").path("accuracy").asDouble()))
+                .attribute("wikitext-perplexity", fmt("%.1f", wiki.path("model").path("perplexity").asDouble()))
+                .attribute("unigram-perplexity", fmt("%.0f", imdb.path("unigram").path("perplexity").asDouble()))
+                .attribute("pos-accuracy", pct(posAcc))
+                .attribute("pos-layer", Integer.toString(best.path("layer").asInt()))
+                .attribute("pos-most-frequent", pct(mostFrequent))
+                .attribute("pos-versus-most-frequent", pp(posAcc - mostFrequent))
+                .attribute("pos-untrained", pct(untrainedPos))
+                .attribute("pos-selectivity", pp(best.path("selectivity").asDouble()))
+                .attribute("sst2-accuracy", pct(sstAcc))
+                .attribute("sst2-bag-of-words", pct(bagOfWords))
+                .attribute("sst2-versus-bag-of-words", pp(sstAcc - bagOfWords))
+                .attribute("sst2-majority", pct(majority))
+                .attribute("sst2-versus-majority", pp(sstAcc - majority))
+                .attribute("sst2-random-init", pct(randomInit))
+                .attribute("sst2-versus-random-init", pp(sstAcc - randomInit))
+                .attribute("goals-met", Long.toString(rows.stream().filter(r -> r.get(4).equals("met")).count()))
+                .attribute("goals-missed", names(rows, 4, "not met"))
+                .attribute("short-of-expectation", names(rows, 5, "short of it"))
+                .attribute("above-expectation", names(rows, 5, "better"))
+                .attribute("tokens", fmt("%,d", tokensAt))
+                .attribute("tokens-millions", fmt("%.1f", tokensAt / 1e6))
+                .attribute("loss-fall-2000", Double.isNaN(lossBefore) ? "not in the log" : fmt("%.3f", lossBefore - lossAt))
+                .attribute("checkpoint-step", Long.toString(e.path("step").asLong()))
+                .table("Recorded: the reference run after " + fmt("%,d", MILESTONE) + " steps (minibert evaluate, full, on "
+                                + RECORD + "/step-" + MILESTONE + "), beside " + expected.source() + " and the goals",
+                        List.of("Measure", "After 10K steps (recorded)", "Expected (project summary)", "Goal",
+                                "Goal met", "Against the expectation"), rows);
+    }
+
+    /** The project summary's expectations at each step count, as quoted in {@link #EXPECTATIONS}. */
+    private static void expectations(Results results, Expectations expected, Path file) {
+        List<Long> steps = new ArrayList<>(expected.expectations().keySet());
+        List<String> header = new ArrayList<>(List.of("Measure (" + expected.source() + ")"));
+        steps.forEach(st -> header.add(fmt("After %,d steps", st)));
+        List<List<Object>> rows = new ArrayList<>();
+        for (String[] m : new String[][] {{"masked_accuracy", "Masked accuracy"}, {"perplexity", "Perplexity"},
+                {"pos_accuracy", "POS accuracy"}, {"sst2_accuracy", "SST-2 accuracy"}}) {
+            List<Object> row = new ArrayList<>(List.of(m[1]));
+            for (long st : steps) {
+                double[] r = expected.expectations().get(st).get(m[0]);
+                row.add(r == null ? "–" : m[0].equals("perplexity") ? fmt("%.0f–%.0f", r[0], r[1])
+                        : fmt("%.0f–%.0f%%", 100 * r[0], 100 * r[1]));
+            }
+            rows.add(row);
+        }
+        results.publish("record/expectations").config(file).table("Quoted, not measured: " + expected.source()
+                + " (configs/eval/seed-expectations.yaml)", header, rows);
+    }
+
+    /** A row: measure, value, the expected range, the goal, met or not, and where the value sits in the range. */
+    private static List<Object> row(String measure, String shown, double value, double[] range, double goal,
+                                    boolean higherIsBetter, boolean percent) {
+        String r = percent ? fmt("%.0f–%.0f%%", 100 * range[0], 100 * range[1]) : fmt("%.0f–%.0f", range[0], range[1]);
+        String g = (higherIsBetter ? "> " : "< ") + (percent ? fmt("%.0f%%", 100 * goal) : fmt("%.0f", goal));
+        boolean met = higherIsBetter ? value > goal : value < goal;
+        boolean better = higherIsBetter ? value > range[1] : value < range[0];
+        boolean worse = higherIsBetter ? value < range[0] : value > range[1];
+        return List.of(measure, shown, r, g, met ? "met" : "not met", better ? "better" : worse ? "short of it" : "within");
+    }
+
+    /** The measures (first column, without their details) whose column {@code c} says {@code what}; "none" if none. */
+    private static String names(List<List<Object>> rows, int c, String what) {
+        List<String> out = rows.stream().filter(r -> r.get(c).equals(what))
+                .map(r -> ((String) r.get(0)).replaceAll(",.*", "").replaceAll(" \\(.*", "").toLowerCase(Locale.ROOT)
+                        .replace("pos", "POS").replace("sst-2", "SST-2")).toList();
+        return out.isEmpty() ? "none" : String.join(", ", out);
+    }
+
+    private static JsonNode require(Path file, JsonNode root, String... path) {
+        JsonNode n = root;
+        for (String key : path) {
+            n = n.path(key);
+        }
+        if (n.isMissingNode() || !n.isObject()) {
+            throw new InputException(file, "has no \"" + String.join("\".\"", path) + "\" object");
+        }
+        return n;
+    }
+
+    // ------------------------------------------------------------------ fill-mask
+
+    private static void fillMask(Results results, RunDirectory run) {
+        Path kept = run.milestone(MILESTONE);
+        Checkpoint.Pretrained loaded = Checkpoint.loadPretrained(kept);
+        results.publish("record/fill-mask").config(String.join("\n", FILL_MASK_TEXTS))
+                .listing("The reference run's weights after " + fmt("%,d", MILESTONE) + " steps (recorded), "
+                        + "predicting in this build", fillMaskText(loaded));
+    }
+
+    /**
+     * What {@code ./minibert fill-mask --checkpoint runs/reference/step-10000 --top 3 TEXT} prints for each of
+     * {@link #FILL_MASK_TEXTS}, each after its command line.
+     */
+    public static String fillMaskText(Checkpoint.Pretrained loaded) {
+        StringBuilder b = new StringBuilder();
+        for (String text : FILL_MASK_TEXTS) {
+            b.append("$ ./minibert fill-mask --checkpoint ").append(RECORD).append("/step-").append(MILESTONE)
+                    .append(" --top 3 \"").append(text).append("\"\n");
+            List<List<FillMask.Candidate>> predictions = FillMask.predict(loaded.model(), loaded.wordPiece(), text, 3);
+            for (int m = 0; m < predictions.size(); m++) {
+                b.append("[MASK] ").append(m + 1).append(":\n");
+                for (FillMask.Candidate c : predictions.get(m)) {
+                    b.append(String.format(Locale.ROOT, "  %-16s %.4f%n", c.token(), c.probability()));
+                }
+            }
+        }
+        return b.toString();
+    }
+
+    // ------------------------------------------------------------------ expectations
+
+    /** The project summary's expected ranges and the goals, by step. */
+    record Expectations(String source, Map<Long, Map<String, double[]>> expectations, Map<Long, Map<String, Double>> goals) {
+
+        static Expectations load(Path file) {
+            Object doc;
+            try {
+                doc = new org.yaml.snakeyaml.Yaml(new org.yaml.snakeyaml.constructor.SafeConstructor(
+                        new org.yaml.snakeyaml.LoaderOptions())).load(InputFile.text(file, "the expected results", InputFile.MIB, false));
+            } catch (org.yaml.snakeyaml.error.YAMLException e) {
+                throw new InputException(file, "is not valid YAML: " + e.getMessage().lines().findFirst().orElse(""));
+            }
+            Map<String, Object> root = asMap(file, doc, file.getFileName().toString());
+            String source = string(file, root, "source");
+            Map<Long, Map<String, double[]>> ranges = new java.util.TreeMap<>();
+            for (Map.Entry<String, Object> step : map(file, root, "expectations").entrySet()) {
+                Map<String, double[]> m = new java.util.LinkedHashMap<>();
+                for (Map.Entry<String, Object> measure : map(file, asMap(file, step.getValue(), step.getKey()), null).entrySet()) {
+                    if (!(measure.getValue() instanceof List<?> l) || l.size() != 2 || !(l.get(0) instanceof Number lo)
+                            || !(l.get(1) instanceof Number hi) || lo.doubleValue() > hi.doubleValue()) {
+                        throw new InputException(file, "expectations." + step.getKey() + "." + measure.getKey()
+                                + " must be a range [low, high]");
+                    }
+                    m.put(measure.getKey(), new double[] {lo.doubleValue(), hi.doubleValue()});
+                }
+                ranges.put(step(file, step.getKey()), m);
+            }
+            Map<Long, Map<String, Double>> goals = new java.util.TreeMap<>();
+            for (Map.Entry<String, Object> step : map(file, root, "goals").entrySet()) {
+                Map<String, Double> m = new java.util.LinkedHashMap<>();
+                for (Map.Entry<String, Object> measure : map(file, asMap(file, step.getValue(), step.getKey()), null).entrySet()) {
+                    if (!(measure.getValue() instanceof Number n)) {
+                        throw new InputException(file, "goals." + step.getKey() + "." + measure.getKey() + " must be a number");
+                    }
+                    m.put(measure.getKey(), n.doubleValue());
+                }
+                goals.put(step(file, step.getKey()), m);
+            }
+            for (String measure : List.of("masked_accuracy", "perplexity", "pos_accuracy", "sst2_accuracy")) {
+                if (!ranges.getOrDefault(MILESTONE, Map.of()).containsKey(measure)
+                        || !goals.getOrDefault(MILESTONE, Map.of()).containsKey(measure)) {
+                    throw new InputException(file, "needs an expectation and a goal for " + measure + " at step " + MILESTONE);
+                }
+            }
+            return new Expectations(source, ranges, goals);
+        }
+
+        private static long step(Path file, String key) {
+            try {
+                return Long.parseLong(key);
+            } catch (NumberFormatException e) {
+                throw new InputException(file, "'" + key + "' is not a step count");
+            }
+        }
+
+        @SuppressWarnings("unchecked")
+        private static Map<String, Object> asMap(Path file, Object value, String key) {
+            if (!(value instanceof Map<?, ?> m)) {
+                throw new InputException(file, "'" + key + "' must be a mapping");
+            }
+            Map<String, Object> out = new java.util.LinkedHashMap<>();
+            m.forEach((k, v) -> out.put(String.valueOf(k), v));
+            return out;
+        }
+
+        private static Map<String, Object> map(Path file, Map<String, Object> root, String key) {
+            return key == null ? root : asMap(file, root.get(key), key);
+        }
+
+        private static String string(Path file, Map<String, Object> root, String key) {
+            if (!(root.get(key) instanceof String s) || s.isBlank()) {
+                throw new InputException(file, "'" + key + "' must be a text");
+            }
+            return s;
+        }
+    }
+
+    // ------------------------------------------------------------------ formatting
+
+    private static String pct(double v) {
+        return fmt("%.1f%%", 100 * v);
+    }
+
+    private static String pp(double v) {
+        return fmt("%+.1f pp", 100 * v);
+    }
+
+    private static String fmt(String f, Object... a) {
+        return String.format(Locale.ROOT, f, a);
+    }
+}
