@@ -260,17 +260,21 @@ public final class RecordResults implements ResultProducer {
 
         // The tokens seen by step 10K against the corpus, and the held-out loss's fall over the last 2,000 steps.
         long tokensAt = 0;
+        double lrAt = Double.NaN;
         for (RunLog.TrainPoint t : log.train()) {
             if (t.step() <= MILESTONE) {
                 tokensAt = t.tokens();
+                lrAt = t.lr();
             }
         }
-        double lossAt = Double.NaN, lossBefore = Double.NaN;
+        double lossAt = Double.NaN, lossBefore = Double.NaN, pplAt = Double.NaN, pplBefore = Double.NaN;
         for (RunLog.EvalPoint ev : log.eval()) {
             if (ev.step() == MILESTONE) {
                 lossAt = ev.loss();
+                pplAt = ev.perplexity();
             } else if (ev.step() == MILESTONE - 2000) {
                 lossBefore = ev.loss();
+                pplBefore = ev.perplexity();
             }
         }
         JsonNode control = best.path("control_accuracy");
@@ -324,6 +328,11 @@ public final class RecordResults implements ResultProducer {
                 .attribute("tokens", fmt("%,d", tokensAt))
                 .attribute("tokens-millions", fmt("%.1f", tokensAt / 1e6))
                 .attribute("loss-fall-2000", Double.isNaN(lossBefore) ? "not in the log" : fmt("%.3f", lossBefore - lossAt))
+                .attribute("lr-at", fmt("%.2e", lrAt))
+                .attribute("lr-share", fmt("%.0f%%", 100 * lrAt / log.settings().learningRate()))
+                .attribute("remaining-steps", fmt("%,d", log.settings().steps() - MILESTONE))
+                .attribute("log-perplexity-before", fmt("%.1f", pplBefore))
+                .attribute("log-perplexity-at", fmt("%.1f", pplAt))
                 .attribute("checkpoint-step", Long.toString(e.path("step").asLong()))
                 .table("Recorded: the reference run after " + fmt("%,d", MILESTONE) + " steps (minibert evaluate, full, on "
                                 + RECORD + "/step-" + MILESTONE + "), beside " + expected.source() + " and the goals",
