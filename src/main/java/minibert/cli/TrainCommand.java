@@ -123,6 +123,7 @@ final class TrainCommand implements Callable<Integer> {
         installStop(trainer, err);
         Instant started = Instant.now();
         long t0 = System.nanoTime();
+        trainer.beginSegment(started, from);
         Trainer.Outcome outcome;
         try {
             outcome = trainer.run(stopAt);

@@ -88,6 +88,9 @@ public final class Trainer {
     private volatile boolean stopRequested;
     private double trainingSeconds;
     private long lastCheckpoint = -1;
+    private java.time.Instant segmentStarted;            // this invocation's segment, once begun (the command line)
+    private long segmentFrom, segmentT0;
+    private boolean segmentWritten;                      // provenance.json holds it already, as "running"
 
     // time spent per part, for the step's breakdown
     private long dataNanos;
@@ -288,6 +291,7 @@ public final class Trainer {
                     "its temporary folder is removed and the checkpoints before it are as they were");
         }
         lastCheckpoint = step;
+        recordRunningSegment(step);
         listener.checkpointed(step, folder);
         if (RunDirectory.MILESTONES.contains(step)) {
             try {
@@ -360,16 +364,46 @@ public final class Trainer {
         return timedSteps;
     }
 
-    /** Writes the segment this invocation ran into provenance.json. */
+    /**
+     * Begins this invocation's segment: from now on each checkpoint also writes it into provenance.json, marked
+     * {@code running}, so that a process killed outright leaves its segment recorded up to its last checkpoint;
+     * {@link #recordSegment} then replaces it with the finished one.
+     */
+    public void beginSegment(java.time.Instant started, long fromStep) {
+        segmentStarted = started;
+        segmentFrom = fromStep;
+        segmentT0 = System.nanoTime();
+    }
+
+    /** Writes the segment this invocation ran into provenance.json (in place of its running record, if any). */
     public void recordSegment(ObjectNode segment) {
+        writeSegment(segment, false);
+        segmentStarted = null;
+    }
+
+    /** The running segment, up to the checkpoint of {@code step}, into provenance.json. */
+    private void recordRunningSegment(long step) {
+        if (segmentStarted != null) {
+            writeSegment(Pretraining.segment(segmentStarted, segmentFrom, step, (System.nanoTime() - segmentT0) / 1e9,
+                    "running: recorded at the checkpoint of step " + step + " (a segment still marked running ended "
+                            + "without recording its end)"), true);
+        }
+    }
+
+    private void writeSegment(ObjectNode segment, boolean running) {
         ObjectNode p = run.readProvenance();
         var segments = p.withArray("segments");
+        if (segmentWritten && !segments.isEmpty()) {
+            segments.remove(segments.size() - 1);
+        }
         segments.add(segment);
         try {
             run.writeProvenance(p);
         } catch (IOException e) {
-            throw failed("cannot write " + run.provenance(), e, "the file is as it was before (without this invocation's segment)");
+            throw failed("cannot write " + run.provenance(), e, "the file is as it was before ("
+                    + (segmentWritten ? "with this invocation's segment as of its previous checkpoint" : "without this invocation's segment") + ")");
         }
+        segmentWritten = running;
     }
 
     static Batch emptyBatch(int b, int t) {

@@ -147,6 +147,27 @@ class TrainerTest {
     }
 
     @Test
+    void aSegmentIsRecordedAtEachCheckpointSoThatAKillCannotLoseIt(@TempDir Path dir) throws IOException {
+        Path config = setUp(dir, "float32", 4, "");
+        Pretraining p = open(dir, config, "run");
+        Trainer trainer = p.trainer(new Trainer.Listener() { });
+        long from = trainer.resume();
+        int before = p.run().readProvenance().withArray("segments").size();
+        trainer.beginSegment(java.time.Instant.now(), from);
+        trainer.run(3);
+        var segments = p.run().readProvenance().withArray("segments");
+        assertEquals(before + 1, segments.size(), "one segment, rewritten at each checkpoint: " + segments);
+        var running = segments.get(segments.size() - 1);
+        assertTrue(running.path("ended_by").asText().startsWith("running"), running.toString());
+        assertEquals(3, running.path("to_step").asLong(), "the segment reaches the newest checkpoint");
+        assertEquals(from, running.path("from_step").asLong());
+        trainer.recordSegment(Pretraining.segment(java.time.Instant.now(), from, 3, 1.0, "stopped"));
+        segments = p.run().readProvenance().withArray("segments");
+        assertEquals(before + 1, segments.size(), "the finished segment replaces the running one: " + segments);
+        assertEquals("stopped", segments.get(segments.size() - 1).path("ended_by").asText());
+    }
+
+    @Test
     void aMilestoneKeepsTheCheckpointsWeightsWithTheirChecksums(@TempDir Path dir) throws IOException {
         Path config = setUp(dir, "float32", 4, "");
         train(dir, config, "run", 4);
