@@ -168,7 +168,7 @@ public final class Evaluation {
         var comparison = new EvaluationReport.Bf16Comparison(imdbBf16.model(), wikiBf16.model(), sst2Bf16, bytes[0], bytes[1],
                 bytes[2]);
         return new EvaluationReport(dir.toString(), step(dir), options.quick(), c.seed(), imdbOutcome, wikiOutcome, pos,
-                sst2.report(), comparison, seconds, peakHeap());
+                sst2.report(), comparison, seconds, peakHeap(), Runtime.getRuntime().maxMemory());
     }
 
     private static MaskedLmEvaluation.Outcome bf16Imdb(Options options, RunSettings run, String key, Vocabulary vocabulary,

@@ -28,11 +28,12 @@ import java.util.Locale;
  * @param sst2         SST-2
  * @param bf16         the same model with weights and hidden states rounded to bfloat16
  * @param seconds      wall time of each part, in order: masked LM, POS, SST-2, BF16, total
- * @param peakHeapBytes the largest heap in use during the evaluation
+ * @param peakHeapBytes the largest heap in use during the evaluation (the sum of the heap pools' peaks: an upper bound)
+ * @param maxHeapBytes  the JVM's heap limit ({@code -Xmx}) it ran under: a bound the heap in use never crossed
  */
 public record EvaluationReport(String checkpoint, long step, boolean quick, long seed, MaskedLmEvaluation.Outcome imdb,
                                MaskedLmEvaluation.Outcome wikiText, Pos pos, Sst2 sst2, Bf16Comparison bf16,
-                               double[] seconds, long peakHeapBytes) {
+                               double[] seconds, long peakHeapBytes, long maxHeapBytes) {
 
     /**
      * The POS probe's outcome.
@@ -137,8 +138,8 @@ public record EvaluationReport(String checkpoint, long step, boolean quick, long
         b.append("\n## BF16 inference against float64\n\n");
         table(b, List.of("Measure", "float64", "bfloat16", "Change"), bf16Rows());
         b.append(String.format(Locale.ROOT, "%nTime: %.0f s (masked LM %.0f s, POS %.0f s, SST-2 %.0f s, BF16 %.0f s); "
-                        + "peak heap %,d MiB.%n", seconds[4], seconds[0], seconds[1], seconds[2], seconds[3],
-                peakHeapBytes >> 20));
+                        + "peak heap %,d MiB within a heap limit of %,d MiB.%n", seconds[4], seconds[0], seconds[1], seconds[2],
+                seconds[3], peakHeapBytes >> 20, maxHeapBytes >> 20));
         return b.toString();
     }
 
@@ -198,6 +199,7 @@ public record EvaluationReport(String checkpoint, long step, boolean quick, long
             t.put(parts[i], seconds[i]);
         }
         root.put("peak_heap_bytes", peakHeapBytes);
+        root.put("max_heap_bytes", maxHeapBytes);
         try {
             return m.writeValueAsString(root) + "\n";
         } catch (IOException e) {

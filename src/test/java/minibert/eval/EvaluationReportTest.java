@@ -36,7 +36,7 @@ class EvaluationReportTest {
                 tuned, tuned);
         var bf16 = new EvaluationReport.Bf16Comparison(tally(3.001, 100, 30), tally(4.002, 90, 17), 0.8, 800, 400, 200);
         return new EvaluationReport("/ckpt/step-0000300", 300, true, 7, imdb, wiki, pos, sst2, bf16,
-                new double[] {1, 2, 3, 4, 10}, 1L << 30);
+                new double[] {1, 2, 3, 4, 10}, 1L << 30, 3L << 30);
     }
 
     @Test
@@ -60,8 +60,11 @@ class EvaluationReportTest {
         assertEquals(300, json.path("step").asInt());
         assertEquals(0.3, json.path("masked_lm").path("IMDB held-out").path("model").path("accuracy").asDouble(), 1e-12);
         assertEquals(41, json.path("sst2").path("pretrained").path("confusion").get(1).get(1).asInt());
+        assertEquals(3L << 30, json.path("max_heap_bytes").asLong());
+        assertEquals(1L << 30, json.path("peak_heap_bytes").asLong());
         String md = Files.readString(out.resolve("evaluation.md"));
         assertTrue(md.startsWith("# Evaluation of /ckpt/step-0000300") && md.contains("| Measure | minibert | Baselines |"), md);
+        assertTrue(md.contains("peak heap 1,024 MiB within a heap limit of 3,072 MiB"), md);
         try (var files = Files.list(out)) {
             assertEquals(List.of("evaluation.json", "evaluation.md"), files.map(p -> p.getFileName().toString()).sorted().toList());
         }
