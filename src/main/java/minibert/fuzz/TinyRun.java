@@ -33,7 +33,16 @@ public final class TinyRun {
         Files.createDirectories(dir);
         Vocabulary vocabulary = new WordPieceTrainer(160, 80).train(WordPieceTrainer.countWords(texts, n -> { })).vocabulary();
         vocabulary.save(dir.resolve("vocab"), 13);
-        Files.writeString(dir.resolve("model.yaml"), """
+        Files.writeString(dir.resolve("model.yaml"), modelYaml(vocabulary.size()));
+        Path config = dir.resolve("train.yaml");
+        Files.writeString(config, "# A tiny run for the experiments that break runs on purpose\n"
+                + trainYaml(steps, checkpointEvery, "float32", "document_limit: " + documentLimit + "\n"));
+        return config;
+    }
+
+    /** The tiny model's config (H = 12, A = 3, I = 17, L = 2, T = 13) for a vocabulary of {@code vocabSize} entries. */
+    public static String modelYaml(int vocabSize) {
+        return """
                 vocab_size: %d
                 hidden_size: 12
                 num_hidden_layers: 2
@@ -46,10 +55,15 @@ public final class TinyRun {
                 hidden_dropout_prob: 0.1
                 attention_probs_dropout_prob: 0.1
                 initializer_range: 0.02
-                """.formatted(vocabulary.size()));
-        Path config = dir.resolve("train.yaml");
-        Files.writeString(config, """
-                # A tiny run for the experiments that break runs on purpose
+                """.formatted(vocabSize);
+    }
+
+    /**
+     * The tiny run's training config (model.yaml beside it; batch 3 of length 13, two micro-batches a step, the
+     * newest two checkpoints kept, the Vector API), followed by {@code extra} lines.
+     */
+    public static String trainYaml(int steps, int checkpointEvery, String precision, String extra) {
+        return """
                 model: model.yaml
                 corpus: imdb
                 seed: 5
@@ -70,11 +84,9 @@ public final class TinyRun {
                 log_every: 1
                 eval_every: 3
                 eval_batches: 2
-                precision: float32
+                precision: %s
                 backend: vector
-                document_limit: %d
-                """.formatted(steps, checkpointEvery, documentLimit));
-        return config;
+                """.formatted(steps, checkpointEvery, precision) + extra;
     }
 
     private static final String[] WORDS = {"the", "movie", "was", "good", "bad", "plot", "actor", "scene", "funny", "long",

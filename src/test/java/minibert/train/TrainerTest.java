@@ -1,5 +1,6 @@
 package minibert.train;
 
+import minibert.fuzz.TinyRun;
 import minibert.model.checkpoint.Tensor;
 import minibert.text.Vocabulary;
 import minibert.text.WordPieceTrainer;
@@ -56,45 +57,9 @@ class TrainerTest {
         var counts = WordPieceTrainer.countWords(texts, n -> { });
         Vocabulary vocab = new WordPieceTrainer(60, 100).train(counts).vocabulary();
         vocab.save(dir.resolve("vocab"), 13);
-        Files.writeString(dir.resolve("model.yaml"), """
-                vocab_size: %d
-                hidden_size: 12
-                num_hidden_layers: 2
-                num_attention_heads: 3
-                intermediate_size: 17
-                max_position_embeddings: 13
-                type_vocab_size: 2
-                layer_norm_eps: 1.0e-12
-                hidden_act: gelu
-                hidden_dropout_prob: 0.1
-                attention_probs_dropout_prob: 0.1
-                initializer_range: 0.02
-                """.formatted(vocab.size()));
+        Files.writeString(dir.resolve("model.yaml"), TinyRun.modelYaml(vocab.size()));
         Path config = dir.resolve("train.yaml");
-        Files.writeString(config, """
-                model: model.yaml
-                corpus: imdb
-                seed: 5
-                batch_size: 3
-                sequence_length: 13
-                steps: %d
-                learning_rate: 3.0e-3
-                warmup_steps: 2
-                weight_decay: 0.01
-                adam_beta1: 0.9
-                adam_beta2: 0.999
-                adam_epsilon: 1.0e-6
-                gradient_accumulation: 2
-                max_grad_norm: 1.0
-                mask_probability: 0.15
-                checkpoint_every: 2
-                keep_checkpoints: 2
-                log_every: 1
-                eval_every: 3
-                eval_batches: 2
-                precision: %s
-                backend: vector
-                %s""".formatted(steps, precision, extra));
+        Files.writeString(config, TinyRun.trainYaml(steps, 2, precision, extra));
         return config;
     }
 
