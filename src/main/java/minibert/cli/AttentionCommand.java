@@ -6,13 +6,13 @@ import minibert.explore.TerminalAttention;
 import minibert.model.BertForMaskedLM;
 import minibert.model.checkpoint.Checkpoint;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 
@@ -26,8 +26,8 @@ final class AttentionCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--checkpoint", required = true, description = "checkpoint folder (model.safetensors, config.json, vocab.txt)")
-    Path checkpoint;
+    @Mixin
+    CheckpointOption checkpoint;
 
     int layer;
     int head;
@@ -52,8 +52,7 @@ final class AttentionCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        Checkpoint.Pretrained loaded = Checkpoint.loadPretrained(checkpoint);
-        loaded.notes().forEach(n -> err.println("note: " + n));
+        Checkpoint.Pretrained loaded = checkpoint.load(err);
         BertForMaskedLM model = loaded.model();
         int layers = model.config().numLayers(), heads = model.config().numHeads();
         if (layer >= layers) {

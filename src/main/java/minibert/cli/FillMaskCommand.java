@@ -5,13 +5,13 @@ import minibert.model.checkpoint.Checkpoint;
 import minibert.text.ModelInputs;
 import minibert.text.WordPiece;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -26,8 +26,8 @@ final class FillMaskCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--checkpoint", required = true, description = "checkpoint folder")
-    Path checkpoint;
+    @Mixin
+    CheckpointOption checkpoint;
 
     int top;
 
@@ -43,8 +43,7 @@ final class FillMaskCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        Checkpoint.Pretrained loaded = Checkpoint.loadPretrained(checkpoint);
-        loaded.notes().forEach(n -> err.println("note: " + n));
+        Checkpoint.Pretrained loaded = checkpoint.load(err);
         WordPiece wp = loaded.wordPiece();
         int positions = loaded.model().config().maxPositions();
         int vocabulary = wp.vocabulary().size();

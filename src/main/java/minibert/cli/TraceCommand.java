@@ -4,13 +4,13 @@ import minibert.explore.ForwardTrace;
 import minibert.model.BertForMaskedLM;
 import minibert.model.checkpoint.Checkpoint;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 
@@ -24,8 +24,8 @@ final class TraceCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--checkpoint", required = true, description = "checkpoint folder (model.safetensors, config.json, vocab.txt)")
-    Path checkpoint;
+    @Mixin
+    CheckpointOption checkpoint;
 
     int head;
     int length;
@@ -60,8 +60,7 @@ final class TraceCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        Checkpoint.Pretrained loaded = Checkpoint.loadPretrained(checkpoint);
-        loaded.notes().forEach(n -> err.println("note: " + n));
+        Checkpoint.Pretrained loaded = checkpoint.load(err);
         BertForMaskedLM model = loaded.model();
         var c = model.config();
         if (head >= c.numHeads()) {
