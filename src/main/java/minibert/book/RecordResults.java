@@ -60,7 +60,7 @@ public final class RecordResults implements ResultProducer {
         long newest = checkpoints.get(checkpoints.size() - 1);
         Path configFile = dir.resolve("config.yaml");
 
-        provenance(results, dir, provenance, log, newest, configFile);
+        provenance(results, provenance, log, newest, configFile);
         curves(results, log, configFile);
         heldOut(results, log, configFile);
         Expectations expected = Expectations.load(project.resolve(EXPECTATIONS));
@@ -71,7 +71,7 @@ public final class RecordResults implements ResultProducer {
 
     // ------------------------------------------------------------------ provenance
 
-    private static void provenance(Results results, Path dir, JsonNode p, RunLog log, long newest, Path configFile) {
+    private static void provenance(Results results, JsonNode p, RunLog log, long newest, Path configFile) {
         List<List<Object>> rows = new ArrayList<>();
         long to = 0;
         double wall = 0;
@@ -93,9 +93,10 @@ public final class RecordResults implements ResultProducer {
             rows.add(List.of(fmt("%,d → %,d", to, newest), "not recorded: the process was killed before it could "
                     + "write its segment; the log holds its steps", "", "", "killed"));
         }
-        double trainingSeconds = log.train().isEmpty() ? 0 : lastTrainSeconds(dir);
-        double[] speed = trainLines(dir, "tokens_per_s").clone();
-        java.util.Arrays.sort(speed);
+        // the trainer's own clock (seconds of steps, evaluations and checkpoints over every segment), and its speeds
+        double trainingSeconds = log.train().isEmpty() ? 0 : log.train().get(log.train().size() - 1).seconds();
+        double[] speed = log.train().stream().mapToDouble(RunLog.TrainPoint::tokensPerSecond).filter(v -> !Double.isNaN(v))
+                .sorted().toArray();
         double slow = speed.length == 0 ? Double.NaN : speed[speed.length / 20];           // 5th and 95th percentiles
         double fast = speed.length == 0 ? Double.NaN : speed[speed.length - 1 - speed.length / 20];
         results.publish("record/provenance").config(configFile)
@@ -117,28 +118,6 @@ public final class RecordResults implements ResultProducer {
                                 .substring(0, 12) + ", corpus " + p.path("corpus_sha256").asText().substring(0, 12) + ", "
                                 + p.path("precision").asText() + ", " + p.path("jdk").asText() + ", " + p.path("machine").asText() + ")",
                         List.of("Steps", "Started", "Wall time", "Commit", "Ended by"), rows);
-    }
-
-    /** The trainer's own clock (seconds of steps, evaluations and checkpoints over every segment), from the log. */
-    private static double lastTrainSeconds(Path dir) {
-        double[] speeds = trainLines(dir, "seconds");
-        return speeds.length == 0 ? 0 : speeds[speeds.length - 1];
-    }
-
-    /** The field {@code key} of every "train" line of the log, in order. */
-    private static double[] trainLines(Path dir, String key) {
-        try {
-            List<Double> out = new ArrayList<>();
-            for (String line : Files.readAllLines(dir.resolve("metrics.jsonl"))) {
-                JsonNode n = RunDirectory.json().readTree(line);
-                if (n.path("kind").asText().equals("train") && n.path(key).isNumber()) {
-                    out.add(n.path(key).asDouble());
-                }
-            }
-            return out.stream().mapToDouble(Double::doubleValue).toArray();
-        } catch (IOException e) {
-            throw new InputException(dir.resolve("metrics.jsonl"), "cannot be read: " + e.getMessage());
-        }
     }
 
     // ------------------------------------------------------------------ curves
@@ -222,6 +201,7 @@ public final class RecordResults implements ResultProducer {
         if (e.path("quick").asBoolean(true)) {
             throw new InputException(json, "is a quick evaluation (\"quick\": true); the record's is the full one");
         }
+        evaluationCost(results, json, e, configFile);
         JsonNode imdb = require(json, e, "masked_lm", "IMDB held-out"), wiki = require(json, e, "masked_lm", "WikiText-2 valid");
         JsonNode pos = require(json, e, "pos"), sst2 = require(json, e, "sst2");
         JsonNode best = null;
@@ -338,6 +318,44 @@ public final class RecordResults implements ResultProducer {
                                 + RECORD + "/step-" + MILESTONE + "), beside " + expected.source() + " and the goals",
                         List.of("Measure", "After 10K steps (recorded)", "Expected (project summary)", "Goal",
                                 "Goal met", "Against the expectation"), rows);
+    }
+
+    /** The budget for the full evaluation of one checkpoint on this machine: one hour, 3 GB of heap (read as the JVM's -Xmx3g). */
+    static final double EVALUATION_SECONDS = 3600;
+    static final long EVALUATION_HEAP_BYTES = 3L << 30;
+
+    /**
+     * What the record's full evaluation cost: its wall time per part, the heap limit it ran under (a bound the heap
+     * in use never crossed) and the heap pools' peaks, against the budget of one hour and 3 GB.
+     */
+    private static void evaluationCost(Results results, Path json, JsonNode e, Path configFile) {
+        JsonNode t = require(json, e, "seconds");
+        if (!e.path("max_heap_bytes").canConvertToLong() || !e.path("peak_heap_bytes").canConvertToLong()) {
+            throw new InputException(json, "has no \"max_heap_bytes\" or \"peak_heap_bytes\" (written by minibert evaluate "
+                    + "since it records the heap limit it ran under): evaluate the weights again");
+        }
+        long max = e.path("max_heap_bytes").asLong(), peak = e.path("peak_heap_bytes").asLong();
+        double total = t.path("total").asDouble();
+        // The heap in use never exceeds the limit, and never exceeds the sum of the pools' peaks: the smaller bound.
+        long bound = Math.min(max, peak);
+        results.publish("record/evaluation-cost").config(configFile)
+                .attribute("seconds", fmt("%,.0f", total))
+                .attribute("minutes", fmt("%.0f", total / 60))
+                .attribute("limit-mib", fmt("%,d", max >> 20))
+                .attribute("peak-mib", fmt("%,d", peak >> 20))
+                .attribute("bound-gib", fmt("%.2f", bound / (double) (1L << 30)))
+                .attribute("time-verdict", total <= EVALUATION_SECONDS ? "within" : "over")
+                .attribute("heap-verdict", bound <= EVALUATION_HEAP_BYTES ? "within" : "over")
+                .table("Recorded: time and memory of the full evaluation of the weights after " + fmt("%,d", MILESTONE)
+                        + " steps (" + RECORD + "/step-" + MILESTONE + "/evaluation/evaluation.json)", List.of("Part", "Recorded"), List.of(
+                        List.of("masked LM (both corpora, unigram)", fmt("%,.0f s", t.path("masked_lm").asDouble())),
+                        List.of("POS probe (features of two models, every layer, probes and controls)", fmt("%,.0f s", t.path("pos").asDouble())),
+                        List.of("SST-2 (baselines, two fine-tunings)", fmt("%,.0f s", t.path("sst2").asDouble())),
+                        List.of("BF16 (masked LM, SST-2, sizes on disk)", fmt("%,.0f s", t.path("bf16").asDouble())),
+                        List.of("total (budget: one hour)", fmt("%,.0f s", total)),
+                        List.of("the JVM's heap limit (-Xmx) it ran under", fmt("%,d MiB", max >> 20)),
+                        List.of("peak heap (sum of the pools' peaks: an upper bound)", fmt("%,d MiB", peak >> 20)),
+                        List.of("heap in use, at most (budget: 3 GB, the JVM's -Xmx3g)", fmt("%.2f GiB", bound / (double) (1L << 30)))));
     }
 
     /** The project summary's expectations at each step count, as quoted in {@link #EXPECTATIONS}. */

@@ -62,10 +62,13 @@ public record RunLog(Path dir, Settings settings, List<TrainPoint> train, List<E
      *
      * @param tokens tokens seen after {@code step} steps
      * @param clip   the clipping factor of the last step, 1 when the gradient was not clipped
+     * @param seconds the trainer's clock at this point: seconds of steps, evaluations and checkpoints over every
+     *               segment of the run (NaN when the line has none)
+     * @param tokensPerSecond the training speed since the last point (NaN when the line has none)
      * @param groups by group name, in file order
      */
     public record TrainPoint(long step, long tokens, double loss, double accuracy, double gradNorm, double clip, double lr,
-                             Map<String, Group> groups) {
+                             double seconds, double tokensPerSecond, Map<String, Group> groups) {
     }
 
     /** A held-out evaluation. */
@@ -160,6 +163,7 @@ public record RunLog(Path dir, Settings settings, List<TrainPoint> train, List<E
                     long tokens = node.has("tokens") ? whole(file, i, node, "tokens") : step * settings.tokensPerStep();
                     train.add(new TrainPoint(step, tokens, value(file, i, node, "loss"), value(file, i, node, "accuracy"),
                             value(file, i, node, "grad_norm"), value(file, i, node, "clip"), value(file, i, node, "lr"),
+                            optional(file, i, node, "seconds"), optional(file, i, node, "tokens_per_s"),
                             Collections.unmodifiableMap(groups)));
                 }
                 case "eval" -> eval.add(new EvalPoint(step, value(file, i, node, "loss"), value(file, i, node, "accuracy"),
@@ -184,6 +188,11 @@ public record RunLog(Path dir, Settings settings, List<TrainPoint> train, List<E
                     + Json.kind(n));
         }
         return n.asLong();
+    }
+
+    /** A number, or NaN when the line does not have it (a field a log may lack) or has {@code null}. */
+    private static double optional(Path file, int line, JsonNode node, String key) {
+        return node.has(key) ? value(file, line, node, key) : Double.NaN;
     }
 
     /** A number, or NaN for {@code null} (what the trainer writes for a value that is not finite). */

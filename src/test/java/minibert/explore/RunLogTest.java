@@ -25,13 +25,17 @@ class RunLogTest {
                 {"kind":"train","step":10,"loss":7.5,"accuracy":0.02,"grad_norm":1.5,"clip":0.6,"lr":0.0003,"tokens_per_s":9,"groups":{"embeddings":{"grad_norm":0.5,"update_ratio":0.001,"weight_norm":30},"layer.0":{"grad_norm":0.25,"update_ratio":0.002,"weight_norm":12}}}
                 {"kind":"eval","step":10,"loss":7.4,"accuracy":0.03,"perplexity":1636}
 
-                {"kind":"train","step":20,"tokens":5460,"loss":null,"accuracy":null,"grad_norm":null,"clip":1,"lr":0.0006,"groups":{}}
+                {"kind":"train","step":20,"tokens":5460,"loss":null,"accuracy":null,"grad_norm":null,"clip":1,"lr":0.0006,"seconds":12.5,"groups":{}}
                 """);
         assertEquals(2, log.train().size());
         assertEquals(1, log.eval().size());
         assertEquals(10 * 273, log.train().get(0).tokens(), "tokens from the settings when the line has none");
         assertEquals(5460, log.train().get(1).tokens());
         assertTrue(Double.isNaN(log.train().get(1).loss()));
+        assertEquals(9, log.train().get(0).tokensPerSecond());
+        assertTrue(Double.isNaN(log.train().get(0).seconds()), "NaN when the line has no clock");
+        assertEquals(12.5, log.train().get(1).seconds());
+        assertTrue(Double.isNaN(log.train().get(1).tokensPerSecond()));
         assertEquals(0.25, log.train().get(0).groups().get("layer.0").gradNorm());
         assertEquals(java.util.List.of("embeddings", "layer.0"), log.groups());
         assertTrue(log.notes().isEmpty());
