@@ -4,6 +4,7 @@ import minibert.bench.Comparison;
 import minibert.bench.GemmBenchmark;
 import minibert.bench.MemoryBandwidth;
 import minibert.bench.ModelProducts;
+import minibert.bench.PackingShare;
 import minibert.bench.ProductShape;
 import minibert.bench.Sample;
 import minibert.bench.SplitExperiment;
@@ -96,6 +97,7 @@ public final class KernelResults implements ResultProducer {
         roofline(results, rows, peak, peakAll, bw.gbPerSecond().median(), bwAll.gbPerSecond().median());
         tiles(results, products, reps, peak);
         split(results, products, reps);
+        packing(results, products, reps);
         exercises(results, products, rows, peak, bw.gbPerSecond().median());
     }
 
@@ -353,6 +355,28 @@ public final class KernelResults implements ResultProducer {
     }
 
     /** How the threads share the pieces of one product, each piece timed, as the machine is and with a busy thread. */
+    /** Packing's share of each product, one thread, both precisions ({@link PackingShare}). */
+    private static void packing(Results results, ModelProducts products, int reps) {
+        List<PackingShare.Row> rows = PackingShare.run(products.shapes(), Math.max(reps, 7));
+        List<List<Object>> cells = new ArrayList<>();
+        PackingShare.Row worst = rows.get(0);
+        for (PackingShare.Row r : rows) {
+            cells.add(List.of(r.shape().label(), r.shape().dims(), fmt("%,.0f", r.wholeMicros().median()),
+                    fmt("%.0f%%", 100 * r.share().median()), fmt("%,.0f", r.wholeMicrosFloat().median()),
+                    fmt("%.0f%%", 100 * r.shareFloat().median())));
+            if (Math.max(r.share().median(), r.shareFloat().median()) > Math.max(worst.share().median(), worst.shareFloat().median())) {
+                worst = r;
+            }
+        }
+        results.publish("fast/packing").config(ProjectFiles.projectDir().resolve(ModelProducts.TRAIN_CONFIG))
+                .attribute("worst", worst.shape().label().strip())
+                .attribute("worst-share", fmt("%.0f%%", 100 * Math.max(worst.share().median(), worst.shareFloat().median())))
+                .table("Packing's share of each product on one thread: the whole product and its packing passes alone "
+                                + "taking turns for " + rows.get(0).share().runs() + " rounds (medians of the rounds' ratios)",
+                        List.of("Product", "m × n × k", "Whole product, double (µs)", "Packing, double",
+                                "Whole product, float (µs)", "Packing, float"), cells);
+    }
+
     private static void split(Results results, ModelProducts products, int reps) {
         Publication split = results.publish("fast/split");                 // before the run, so that its time is the run's
         ProductShape product = products.projection();

@@ -3,6 +3,7 @@ package minibert.cli;
 import minibert.bench.GemmBenchmark;
 import minibert.bench.MemoryBandwidth;
 import minibert.bench.ModelProducts;
+import minibert.bench.PackingShare;
 import minibert.bench.ProductShape;
 import minibert.bench.Sample;
 import minibert.bench.TileExperiment;
@@ -101,6 +102,13 @@ final class BenchCommand implements Callable<Integer> {
         } else {
             out.println("OpenBLAS did not load, so there is no anchor in this run.");
         }
+        out.println("Packing's share of each product, one thread (the whole product and its packing passes alone, in turns):");
+        for (PackingShare.Row p : PackingShare.run(shapes, reps)) {
+            out.printf(Locale.ROOT, "  %-36s %16s  double %,8.0f µs, packing %3.0f%%   float %,8.0f µs, packing %3.0f%%%n",
+                    p.shape().label(), p.shape().dims(), p.wholeMicros().median(), 100 * p.share().median(),
+                    p.wholeMicrosFloat().median(), 100 * p.shareFloat().median());
+        }
+        out.println();
         out.println("Measured goals (the training-step goal is measured by the book's build, model/step):");
         for (GemmBenchmark.Goal g : GemmBenchmark.goals(rows, peak, peakF, peakAll)) {
             out.printf(Locale.ROOT, "  %-8s %-78s %s%n", g.met() ? "met" : "NOT MET", g.goal(), g.measured());

@@ -1,6 +1,7 @@
 package minibert.tensor;
 
 import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.util.ArrayList;
@@ -28,6 +29,10 @@ public final class Gemm {
     public static final VectorSpecies<Double> S = DoubleVector.SPECIES_PREFERRED;
     public static final int L = S.length();           // lanes: the elements in one vector register (256 bits with AVX2)
 
+    /** Vectors of four lanes (256 bits of doubles, 128 of floats): one step of a 4-row panel of op(A) = Aᵀ. */
+    private static final VectorSpecies<Double> SA = VectorSpecies.of(double.class, VectorShape.forBitSize(4 * Double.SIZE));
+    private static final int AL = SA.length();
+
     /**
      * A register tile of the micro-kernel: {@code rows} rows of C by two vectors ({@link #NR} columns), held in
      * rows × 2 accumulator registers while the kernel streams the packed panels. It needs rows × 2 accumulators,
@@ -54,7 +59,18 @@ public final class Gemm {
         }
     }
 
-    public static final Tile TILE = Tile.ROWS_4;      // the tile the products use
+    public static final Tile TILE = tileFor(S.vectorBitSize());   // the tile the products use, for this machine's vectors
+
+    /**
+     * The tile for vectors of {@code bits} bits. AVX2's 256-bit vectors come with sixteen registers: the 4 × 2 tile
+     * needs eleven and leaves the JIT room, and the build's measurements (the chapter "Making it fast") found no clear
+     * difference from the 6 × 2 tile's fifteen. AVX-512's 512-bit vectors come with thirty-two registers, so the
+     * 6 × 2 tile fits with room to spare and loads fewer numbers per FMA. Every tile is tested against EJML on every
+     * machine, whichever this one uses.
+     */
+    public static Tile tileFor(int bits) {
+        return bits >= 512 ? Tile.ROWS_6 : Tile.ROWS_4;
+    }
     public static final int MR = TILE.rows;           // rows of the micro-tile
     public static final int NR = 2 * L;               // columns of the micro-tile: two vectors
     public static final int KC = 256;                 // depth of a packed block
@@ -65,9 +81,12 @@ public final class Gemm {
     /** The partial products of {@link #byDepth}, one buffer per calling thread, grown on demand: no allocation per call. */
     private static final ThreadLocal<double[][]> PARTIAL = ThreadLocal.withInitial(() -> new double[][] {new double[0]});
 
-    /** Packing buffers, one set per thread, grown on demand: no allocation per call. */
+    /**
+     * Packing buffers, one set per thread, grown on demand: no allocation per call. [0] α·op(A), {@link #MC} rows;
+     * [1] op(B); [2] a micro-tile; [3] α·op(A) whole, when the pieces of {@link #parallel} share it.
+     */
     private static final ThreadLocal<double[][]> SCRATCH = ThreadLocal.withInitial(
-            () -> new double[][] {new double[MC * KC], new double[0], new double[Tile.ROWS_6.rows * NR]});
+            () -> new double[][] {new double[MC * KC], new double[0], new double[Tile.ROWS_6.rows * NR], new double[0]});
 
     private Gemm() {
     }
@@ -115,35 +134,65 @@ public final class Gemm {
 
     /**
      * GEMM split across the fixed pool: by rows of C, or by columns when C is wider than tall (the MLM
-     * decoder, M × V with M the masked rows), so that each piece packs only its own share of the larger operand, or along k
-     * when C is small and k long ({@link #byDepth}). Rows and columns are cut into {@value #PIECES_PER_THREAD}
-     * pieces per thread, which the threads take as they become free ({@link Pool#forEach}): on a shared machine
-     * one thread is often slowed for a while, and with one fixed share each the other would wait for it. Each
-     * piece repacks the smaller operand, a small fraction of its work. Every entry of C is computed the same
-     * way whichever thread takes its piece, so the result does not depend on the split. Small products run on
-     * the calling thread alone.
+     * decoder, M × V with M the masked rows), or along k when C is small and k long ({@link #byDepth}). For each
+     * block of k, the operand that every piece needs whole (op(B) when the rows are split, op(A) when the columns
+     * are) is packed once, on the calling thread, and the pieces share it; each piece packs only its own share of
+     * the other operand. Rows and columns are cut into {@value #PIECES_PER_THREAD} pieces per thread, which the
+     * threads take as they become free ({@link Pool#forEach}): on a shared machine one thread is often slowed for a
+     * while, and with one fixed share each the other would wait for it. Every entry of C is computed the same way
+     * whichever thread takes its piece, so the result does not depend on the split. Small products run on the
+     * calling thread alone.
      */
     public static void parallel(boolean transA, boolean transB, int m, int n, int k, double alpha,
                                 double[] a, int lda, double[] b, int ldb, double beta, double[] c, int ldc) {
+        parallel(TILE, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    }
+
+    /** {@link #parallel} with the micro-kernel of {@code tile} instead of {@link #TILE}: for testing every tile. */
+    public static void parallel(Tile tile, boolean transA, boolean transB, int m, int n, int k, double alpha,
+                                double[] a, int lda, double[] b, int ldb, double beta, double[] c, int ldc) {
         boolean byColumns = n > m;
-        int extent = byColumns ? n : m, unit = byColumns ? NR : TILE.rows;
+        int extent = byColumns ? n : m, unit = byColumns ? NR : tile.rows;
         if (Pool.threads() == 1 || (long) m * n * k < 1L << 20 || (extent < 2 * unit && k < 2 * KC)) {
-            gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            block(tile.rows, transA, transB, 0, m, 0, n, k, alpha, a, 0, lda, b, 0, ldb, beta, c, 0, ldc);
             return;
         }
         if (k >= 4 * Math.max(m, n)) {
-            byDepth(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            byDepth(tile.rows, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
             return;
         }
-        int chunk = pieceSize(extent, unit);
-        Pool.forEach((extent + chunk - 1) / chunk, piece -> {
-            int from = piece * chunk, to = Math.min(extent, from + chunk);
-            if (byColumns) {
-                block(TILE.rows, transA, transB, 0, m, from, to, k, alpha, a, 0, lda, b, 0, ldb, beta, c, 0, ldc);
-            } else {
-                block(TILE.rows, transA, transB, from, to, 0, n, k, alpha, a, 0, lda, b, 0, ldb, beta, c, 0, ldc);
+        if (alpha == 0) {
+            scale(beta, c, 0, ldc, 0, m, 0, n);
+            return;
+        }
+        int mr = tile.rows, chunk = pieceSize(extent, unit), pieces = (extent + chunk - 1) / chunk;
+        double[][] scratch = SCRATCH.get();
+        for (int p0 = 0; p0 < k; p0 += KC) {
+            int kc = Math.min(KC, k - p0), from = p0;
+            double betaHere = p0 == 0 ? beta : 1;                           // later k blocks accumulate
+            if (byColumns) {                                                // op(A) whole, packed once
+                double[] packedA = grow(scratch, 3, ((m + mr - 1) / mr) * mr * kc);
+                packA(mr, transA, a, 0, lda, 0, m, p0, kc, alpha, packedA);
+                Pool.forEach(pieces, piece -> columns(mr, transA, transB, m, piece * chunk, Math.min(n, (piece + 1) * chunk), from, kc,
+                        packedA, b, 0, ldb, betaHere, c, 0, ldc));
+            } else {                                                        // op(B) whole, packed once per block of NC columns
+                for (int jc = 0; jc < n; jc += NC) {
+                    int nc = Math.min(NC, n - jc), j0 = jc;
+                    double[] packedB = grow(scratch, 1, ((nc + NR - 1) / NR) * NR * kc);
+                    packB(transB, b, 0, ldb, p0, kc, jc, nc, packedB);
+                    Pool.forEach(pieces, piece -> rows(mr, transA, piece * chunk, Math.min(m, (piece + 1) * chunk), from, kc,
+                            alpha, a, 0, lda, packedB, j0, nc, betaHere, c, 0, ldc));
+                }
             }
-        });
+        }
+    }
+
+    /** Buffer {@code i} of {@code scratch}, grown to at least {@code size}. */
+    private static double[] grow(double[][] scratch, int i, int size) {
+        if (scratch[i].length < size) {
+            scratch[i] = new double[size];
+        }
+        return scratch[i];
     }
 
     /**
@@ -162,7 +211,7 @@ public final class Gemm {
      * writes its partial product to a buffer, added to C afterwards in a fixed order (deterministic for a
      * given number of threads).
      */
-    private static void byDepth(boolean transA, boolean transB, int m, int n, int k, double alpha,
+    private static void byDepth(int mr, boolean transA, boolean transB, int m, int n, int k, double alpha,
                                 double[] a, int lda, double[] b, int ldb, double beta, double[] c, int ldc) {
         int threads = Pool.threads(), chunk = ((k + threads - 1) / threads + KC - 1) / KC * KC;
         int shares = (k + chunk - 1) / chunk;
@@ -176,8 +225,8 @@ public final class Gemm {
             int p0 = s * chunk, kc = Math.min(chunk, k - p0), share = s;
             int aOff = transA ? p0 * lda : p0, bOff = transB ? p0 : p0 * ldb;   // op(A)[:, p0…], op(B)[p0…, :]
             work.add(share == 0
-                    ? () -> block(TILE.rows, transA, transB, 0, m, 0, n, kc, alpha, a, aOff, lda, b, bOff, ldb, beta, c, 0, ldc)
-                    : () -> block(TILE.rows, transA, transB, 0, m, 0, n, kc, alpha, a, aOff, lda, b, bOff, ldb, 0, partial,
+                    ? () -> block(mr, transA, transB, 0, m, 0, n, kc, alpha, a, aOff, lda, b, bOff, ldb, beta, c, 0, ldc)
+                    : () -> block(mr, transA, transB, 0, m, 0, n, kc, alpha, a, aOff, lda, b, bOff, ldb, 0, partial,
                             (share - 1) * m * n, n));
         }
         Pool.runAll(work);
@@ -217,33 +266,95 @@ public final class Gemm {
             return;
         }
         double[][] scratch = SCRATCH.get();
-        double[] packedA = scratch[0], tile = scratch[2];
         for (int jc = j0; jc < j1; jc += NC) {
-            int nc = Math.min(NC, j1 - jc), panels = (nc + NR - 1) / NR;
-            double[] packedB = scratch[1].length >= panels * NR * KC ? scratch[1] : (scratch[1] = new double[panels * NR * KC]);
+            int nc = Math.min(NC, j1 - jc);
+            double[] packedB = grow(scratch, 1, ((nc + NR - 1) / NR) * NR * KC);
             for (int p0 = 0; p0 < k; p0 += KC) {
                 int kc = Math.min(KC, k - p0);
-                double betaHere = p0 == 0 ? beta : 1;                       // later k blocks accumulate
                 packB(transB, b, bOff, ldb, p0, kc, jc, nc, packedB);       // op(B)[p0:p0+kc, jc:jc+nc] in NR-wide panels
-                for (int ic = i0; ic < i1; ic += MC) {
-                    int mc = Math.min(MC, i1 - ic);
-                    packA(mr, transA, a, aOff, lda, ic, mc, p0, kc, alpha, packedA); // α·op(A)[ic:ic+mc, p0:p0+kc], mr-tall panels
-                    for (int jr = 0; jr < nc; jr += NR) {                   // one NR-wide panel of B stays in L1 …
-                        for (int ir = 0; ir < mc; ir += mr) {               // … while the mr-tall panels of A stream past
-                            if (mr == 6) {
-                                micro6(packedA, ir * kc, packedB, jr * kc, kc, tile);
-                            } else {
-                                micro(packedA, ir * kc, packedB, jr * kc, kc, tile);
-                            }
-                            store(tile, mr, c, cOff + (ic + ir) * ldc + jc + jr, ldc, Math.min(mr, mc - ir),
-                                    Math.min(NR, nc - jr), betaHere);
-                        }
+                rows(mr, transA, i0, i1, p0, kc, alpha, a, aOff, lda, packedB, jc, nc,
+                        p0 == 0 ? beta : 1, c, cOff, ldc);                   // later k blocks accumulate
+            }
+        }
+    }
+
+    /**
+     * Rows [i0, i1) of C, columns jc…jc+nc−1, from one block of k (p0…p0+kc−1) whose op(B) is packed in
+     * {@code packedB}: α·op(A) is packed {@link #MC} rows at a time, which stay in the L2 cache.
+     */
+    private static void rows(int mr, boolean transA, int i0, int i1, int p0, int kc, double alpha, double[] a, int aOff, int lda,
+                             double[] packedB, int jc, int nc, double beta, double[] c, int cOff, int ldc) {
+        double[][] scratch = SCRATCH.get();
+        double[] packedA = scratch[0];
+        for (int ic = i0; ic < i1; ic += MC) {
+            int mc = Math.min(MC, i1 - ic);
+            packA(mr, transA, a, aOff, lda, ic, mc, p0, kc, alpha, packedA); // α·op(A)[ic:ic+mc, p0:p0+kc], mr-tall panels
+            tiles(mr, transA, packedA, 0, mc, kc, packedB, nc, beta, c, cOff + ic * ldc + jc, ldc, scratch[2]);
+        }
+    }
+
+    /**
+     * Columns [j0, j1) of C, all its m rows, from one block of k (p0…p0+kc−1) whose α·op(A) is packed whole in
+     * {@code packedA}: op(B) is packed {@link #NC} columns at a time.
+     */
+    private static void columns(int mr, boolean transA, boolean transB, int m, int j0, int j1, int p0, int kc, double[] packedA,
+                                double[] b, int bOff, int ldb, double beta, double[] c, int cOff, int ldc) {
+        double[][] scratch = SCRATCH.get();
+        for (int jc = j0; jc < j1; jc += NC) {
+            int nc = Math.min(NC, j1 - jc);
+            double[] packedB = grow(scratch, 1, ((nc + NR - 1) / NR) * NR * kc);
+            packB(transB, b, bOff, ldb, p0, kc, jc, nc, packedB);
+            for (int ic = 0; ic < m; ic += MC) {
+                tiles(mr, transA, packedA, ic * kc, Math.min(MC, m - ic), kc, packedB, nc, beta, c, cOff + ic * ldc + jc, ldc,
+                        scratch[2]);
+            }
+        }
+    }
+
+    /**
+     * The micro-tiles of an mc × nc block of C at {@code c[cOff]} from packed panels, A's from {@code packedA[aOff]}
+     * in the layout {@link #packA} chose for {@code transA}.
+     */
+    private static void tiles(int mr, boolean transA, double[] packedA, int aOff, int mc, int kc, double[] packedB, int nc,
+                              double beta, double[] c, int cOff, int ldc, double[] tile) {
+        for (int jr = 0; jr < nc; jr += NR) {                               // one NR-wide panel of B stays in L1 …
+            for (int ir = 0; ir < mc; ir += mr) {                           // … while the mr-tall panels of A stream past
+                int o = aOff + ir * kc;
+                if (mr == 6) {
+                    if (transA) {
+                        micro6T(packedA, o, packedB, jr * kc, kc, tile);
+                    } else {
+                        micro6(packedA, o, packedB, jr * kc, kc, tile);
                     }
+                } else if (transA) {
+                    microT(packedA, o, packedB, jr * kc, kc, tile);
+                } else {
+                    micro(packedA, o, packedB, jr * kc, kc, tile);
                 }
+                store(tile, mr, c, cOff + ir * ldc + jr, ldc, Math.min(mr, mc - ir), Math.min(NR, nc - jr), beta);
             }
         }
     }
     // end::blocking[]
+
+    /**
+     * The packing passes of {@link #gemm} alone, on the same blocks in the same order, without the micro-kernels:
+     * for measuring packing's share of a product (the measurement programs of {@code minibert.bench}).
+     */
+    public static void packOnly(boolean transA, boolean transB, int m, int n, int k, double[] a, int lda, double[] b, int ldb) {
+        double[][] scratch = SCRATCH.get();
+        for (int jc = 0; jc < n; jc += NC) {
+            int nc = Math.min(NC, n - jc);
+            double[] packedB = grow(scratch, 1, ((nc + NR - 1) / NR) * NR * KC);
+            for (int p0 = 0; p0 < k; p0 += KC) {
+                int kc = Math.min(KC, k - p0);
+                packB(transB, b, 0, ldb, p0, kc, jc, nc, packedB);
+                for (int ic = 0; ic < m; ic += MC) {
+                    packA(TILE.rows, transA, a, 0, lda, ic, Math.min(MC, m - ic), p0, kc, 1, scratch[0]);
+                }
+            }
+        }
+    }
 
     /** C = β·C on a block (β = 0 writes zeros without reading C). */
     private static void scale(double beta, double[] c, int cOff, int ldc, int i0, int i1, int j0, int j1) {
@@ -284,45 +395,56 @@ public final class Gemm {
     }
 
     /**
-     * Packs α·op(A) rows i0…i0+mc−1, columns p0…p0+kc−1, into panels of {@code mr} rows, each row of a panel stored
-     * whole ({@code kc} numbers) before the next: op(A)[i0 + ir + r, p0 + p] goes to {@code out[ir·kc + r·kc + p]},
-     * zero rows below the last. Without a transpose the rows are copied a vector at a time; the micro-kernel
-     * then reads the panel's rows side by side.
+     * Packs α·op(A) rows i0…i0+mc−1, columns p0…p0+kc−1, into panels of {@code mr} rows, in the layout that makes
+     * the packing a vector copy, and zeros below the last row:
+     * <ul>
+     * <li>without a transpose, each row of a panel whole ({@code kc} numbers) before the next:
+     *     op(A)[i0 + ir + r, p0 + p] goes to {@code out[ir·kc + r·kc + p]}, copied from a row of A a vector at a time;
+     * <li>with one (the weight gradients, op(A) = Aᵀ), the {@code mr} numbers of one step along k side by side (BLIS's
+     *     layout): op(A)[i0 + ir + r, p0 + p] = A[p0 + p, i0 + ir + r] goes to {@code out[ir·kc + p·mr + r]}; they are
+     *     neighbours in a row of A, which is read once, front to back, and dealt out to the panels.
+     * </ul>
+     * {@link #tiles} runs the micro-kernel that reads the layout.
      */
+    // tag::packA[]
     private static void packA(int mr, boolean transA, double[] a, int aOff, int lda, int i0, int mc, int p0, int kc, double alpha,
                               double[] out) {
-        for (int ir = 0; ir < mc; ir += mr) {
-            int base = ir * kc, h = Math.min(mr, mc - ir);
-            if (transA && h == mr) {                                        // op(A)[i, p] = A[p, i]: mr neighbours in a row of A
-                for (int p = 0; p < kc; p++) {
-                    int from = aOff + (p0 + p) * lda + i0 + ir, o = base + p;
-                    for (int r = 0; r < mr; r++) {
-                        out[o + r * kc] = alpha * a[from + r];
+        if (transA) {
+            boolean vectors = mr == AL;
+            for (int p = 0; p < kc; p++) {                                  // row p0 + p of A: op(A)[i0…i0+mc, p]
+                int from = aOff + (p0 + p) * lda + i0;
+                for (int ir = 0; ir < mc; ir += mr) {
+                    int o = ir * kc + p * mr, h = Math.min(mr, mc - ir);
+                    if (vectors && h == mr) {
+                        DoubleVector.fromArray(SA, a, from + ir).mul(alpha).intoArray(out, o);
+                    } else {
+                        for (int r = 0; r < mr; r++) {
+                            out[o + r] = r < h ? alpha * a[from + ir + r] : 0;
+                        }
                     }
                 }
-                continue;
             }
+            return;
+        }
+        for (int ir = 0; ir < mc; ir += mr) {
+            int base = ir * kc, h = Math.min(mr, mc - ir);
             for (int r = 0; r < mr; r++) {
                 int o = base + r * kc;
                 if (r >= h) {
                     java.util.Arrays.fill(out, o, o + kc, 0);              // below the last row: zeros
-                } else if (transA) {                                        // the last, partial panel: down a column of A
-                    int from = aOff + p0 * lda + i0 + ir + r;
-                    for (int p = 0; p < kc; p++) {
-                        out[o + p] = alpha * a[from + p * lda];
-                    }
-                } else {                                                    // a row of A, a vector at a time
-                    int from = aOff + (i0 + ir + r) * lda + p0, p = 0;
-                    for (; p <= kc - L; p += L) {
-                        DoubleVector.fromArray(S, a, from + p).mul(alpha).intoArray(out, o + p);
-                    }
-                    for (; p < kc; p++) {
-                        out[o + p] = alpha * a[from + p];
-                    }
+                    continue;
+                }
+                int from = aOff + (i0 + ir + r) * lda + p0, p = 0;          // a row of A, a vector at a time
+                for (; p <= kc - L; p += L) {
+                    DoubleVector.fromArray(S, a, from + p).mul(alpha).intoArray(out, o + p);
+                }
+                for (; p < kc; p++) {
+                    out[o + p] = alpha * a[from + p];
                 }
             }
         }
     }
+    // end::packA[]
 
     /**
      * The micro-kernel: an MR × NR tile of products accumulated in eight vector registers, then handed to
@@ -388,6 +510,62 @@ public final class Gemm {
         c50.intoArray(tile, 5 * NR); c51.intoArray(tile, 5 * NR + L);
     }
     // end::micro6[]
+
+    /**
+     * {@link #micro} on a panel of op(A) = Aᵀ packed with its four numbers of each step side by side
+     * ({@link #packA}). A separate method rather than a stride parameter: with the constant stride 4, the JIT proves
+     * every index in bounds once for the loop, where a stride it cannot see would cost a check per load.
+     */
+    private static void microT(double[] pa, int aOff, double[] pb, int bOff, int kc, double[] tile) {
+        DoubleVector c00 = DoubleVector.zero(S), c01 = c00, c10 = c00, c11 = c00;
+        DoubleVector c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+        for (int p = 0; p < kc; p++) {
+            int bo = bOff + p * NR, ao = aOff + p * 4;                   // the panel's step p: four numbers together
+            DoubleVector b0 = DoubleVector.fromArray(S, pb, bo);
+            DoubleVector b1 = DoubleVector.fromArray(S, pb, bo + L);
+            DoubleVector a = DoubleVector.broadcast(S, pa[ao]);
+            c00 = a.fma(b0, c00); c01 = a.fma(b1, c01);
+            a = DoubleVector.broadcast(S, pa[ao + 1]);
+            c10 = a.fma(b0, c10); c11 = a.fma(b1, c11);
+            a = DoubleVector.broadcast(S, pa[ao + 2]);
+            c20 = a.fma(b0, c20); c21 = a.fma(b1, c21);
+            a = DoubleVector.broadcast(S, pa[ao + 3]);
+            c30 = a.fma(b0, c30); c31 = a.fma(b1, c31);
+        }
+        c00.intoArray(tile, 0); c01.intoArray(tile, L);
+        c10.intoArray(tile, NR); c11.intoArray(tile, NR + L);
+        c20.intoArray(tile, 2 * NR); c21.intoArray(tile, 2 * NR + L);
+        c30.intoArray(tile, 3 * NR); c31.intoArray(tile, 3 * NR + L);
+    }
+
+    /** {@link #micro6} on a panel of op(A) = Aᵀ packed with its six numbers of each step side by side. */
+    private static void micro6T(double[] pa, int aOff, double[] pb, int bOff, int kc, double[] tile) {
+        DoubleVector c00 = DoubleVector.zero(S), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+        DoubleVector c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+        for (int p = 0; p < kc; p++) {
+            int bo = bOff + p * NR, ao = aOff + p * 6;
+            DoubleVector b0 = DoubleVector.fromArray(S, pb, bo);
+            DoubleVector b1 = DoubleVector.fromArray(S, pb, bo + L);
+            DoubleVector a = DoubleVector.broadcast(S, pa[ao]);
+            c00 = a.fma(b0, c00); c01 = a.fma(b1, c01);
+            a = DoubleVector.broadcast(S, pa[ao + 1]);
+            c10 = a.fma(b0, c10); c11 = a.fma(b1, c11);
+            a = DoubleVector.broadcast(S, pa[ao + 2]);
+            c20 = a.fma(b0, c20); c21 = a.fma(b1, c21);
+            a = DoubleVector.broadcast(S, pa[ao + 3]);
+            c30 = a.fma(b0, c30); c31 = a.fma(b1, c31);
+            a = DoubleVector.broadcast(S, pa[ao + 4]);
+            c40 = a.fma(b0, c40); c41 = a.fma(b1, c41);
+            a = DoubleVector.broadcast(S, pa[ao + 5]);
+            c50 = a.fma(b0, c50); c51 = a.fma(b1, c51);
+        }
+        c00.intoArray(tile, 0); c01.intoArray(tile, L);
+        c10.intoArray(tile, NR); c11.intoArray(tile, NR + L);
+        c20.intoArray(tile, 2 * NR); c21.intoArray(tile, 2 * NR + L);
+        c30.intoArray(tile, 3 * NR); c31.intoArray(tile, 3 * NR + L);
+        c40.intoArray(tile, 4 * NR); c41.intoArray(tile, 4 * NR + L);
+        c50.intoArray(tile, 5 * NR); c51.intoArray(tile, 5 * NR + L);
+    }
 
     /** Writes the valid h × w part of an mr-row tile to C at {@code c[cOff]}: C = tile + β·C (β = 0: C is not read). */
     private static void store(double[] tile, int mr, double[] c, int cOff, int ldc, int h, int w, double beta) {

@@ -187,4 +187,27 @@ class GemmTest {
             }
         }
     }
+
+    @Test
+    void splitProductsShareTheWholeOperandAcrossBlocksOfK() {
+        // rows split (m ≥ n) and columns split (n > m), each with several blocks along k (k > KC), m > MC, edges
+        // in every direction, every transpose: the pieces share the operand packed once per block of k
+        Random rnd = new Random(16);
+        int[][] shapes = {{Gemm.MC * 3 + 5, 37, Gemm.KC * 2 + 7}, {Gemm.MC + 7, Gemm.MC * 6 + 3, Gemm.KC + 9}};
+        for (int[] shape : shapes) {
+            int m = shape[0], n = shape[1], k = shape[2];
+            for (boolean ta : new boolean[] {false, true}) {
+                for (boolean tb : new boolean[] {false, true}) {
+                    DMatrixRMaj a = ta ? random(k, m, rnd) : random(m, k, rnd), b = tb ? random(n, k, rnd) : random(k, n, rnd);
+                    DMatrixRMaj expected = random(m, n, rnd), got = expected.copy(), single = expected.copy();
+                    Products.EJML.gemm(ta, tb, 0.75, a, b, -0.5, expected);
+                    Gemm.parallel(ta, tb, m, n, k, 0.75, a.data, a.numCols, b.data, b.numCols, -0.5, got.data, n);
+                    Gemm.gemm(ta, tb, m, n, k, 0.75, a.data, a.numCols, b.data, b.numCols, -0.5, single.data, n);
+                    String where = m + "×" + n + "×" + k + " transA=" + ta + " transB=" + tb;
+                    assertTrue(relativeError(got.data, expected.data) <= 1e-12, where);
+                    assertArrayEquals(single.data, got.data, "threads change the order of no sum: " + where);
+                }
+            }
+        }
+    }
 }

@@ -13,6 +13,7 @@ import java.util.Random;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -117,5 +118,42 @@ class GemmTileTest {
         Gemm.gemm(false, true, m, n, k, 1, a, k, b, k, 0, plain, n);
         assertArrayEquals(viaTile, plain, "the same tile, the same sums in the same order");
         assertTrue(Gemm.MR == Gemm.TILE.rows && Gemm.MC % Gemm.Tile.ROWS_4.rows == 0 && Gemm.MC % Gemm.Tile.ROWS_6.rows == 0);
+    }
+
+    /** Every tile through the threads' three splits (rows, columns, depth), every transpose: as EJML, and as one thread. */
+    @ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.EnumSource(Gemm.Tile.class)
+    void everyTileSplitsAcrossThreadsAsOneThreadComputes(Gemm.Tile tile) {
+        Random rnd = new Random(31 + tile.ordinal());
+        int[][] shapes = {{Gemm.MC * 2 + 5, 41, Gemm.KC + 3}, {Gemm.MC + 7, Gemm.MC * 5 + 3, Gemm.KC + 9}, {13, 11, 4000}};
+        for (int[] s : shapes) {
+            int m = s[0], n = s[1], k = s[2];
+            for (int t = 0; t < 4; t++) {
+                boolean ta = (t & 1) == 1, tb = (t & 2) == 2;
+                DMatrixRMaj a = ta ? random(k, m, rnd) : random(m, k, rnd), b = tb ? random(n, k, rnd) : random(k, n, rnd);
+                DMatrixRMaj expected = random(m, n, rnd), got = expected.copy(), single = expected.copy();
+                ejml(ta, tb, 0.75, a, b, -0.5, expected);
+                Gemm.parallel(tile, ta, tb, m, n, k, 0.75, a.data, a.numCols, b.data, b.numCols, -0.5, got.data, n);
+                Gemm.gemm(tile, ta, tb, m, n, k, 0.75, a.data, a.numCols, b.data, b.numCols, -0.5, single.data, n);
+                double scale = 1e-300, err = 0;
+                for (int i = 0; i < m * n; i++) {
+                    scale = Math.max(scale, Math.abs(expected.data[i]));
+                    err = Math.max(err, Math.abs(got.data[i] - expected.data[i]));
+                }
+                String where = tile + " " + m + "×" + n + "×" + k + " transA=" + ta + " transB=" + tb;
+                assertTrue(err / scale <= 1e-12, where + ": relative error " + err / scale);
+                if (k < 4 * Math.max(m, n)) {                          // rows or columns split: the same sums in the same order
+                    assertArrayEquals(single.data, got.data, where);
+                }
+            }
+        }
+    }
+
+    @Test
+    void theTileFollowsTheVectorWidth() {
+        assertEquals(Gemm.Tile.ROWS_4, Gemm.tileFor(256), "AVX2: sixteen registers");
+        assertEquals(Gemm.Tile.ROWS_6, Gemm.tileFor(512), "AVX-512: thirty-two registers");
+        assertEquals(Gemm.tileFor(Gemm.S.vectorBitSize()), Gemm.TILE);
+        assertTrue(Gemm.Tile.ROWS_6.registers() <= 16, "both tiles fit AVX2's sixteen registers");
     }
 }
