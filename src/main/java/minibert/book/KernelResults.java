@@ -5,6 +5,7 @@ import minibert.bench.GemmBenchmark;
 import minibert.bench.MemoryBandwidth;
 import minibert.bench.ModelProducts;
 import minibert.bench.PackingShare;
+import minibert.bench.ThreadScaling;
 import minibert.bench.ProductShape;
 import minibert.bench.Sample;
 import minibert.bench.SplitExperiment;
@@ -98,6 +99,7 @@ public final class KernelResults implements ResultProducer {
         tiles(results, products, reps, peak);
         split(results, products, reps);
         packing(results, products, reps);
+        scaling(results, products, reps, peakAll / peak);
         exercises(results, products, rows, peak, bw.gbPerSecond().median());
     }
 
@@ -355,6 +357,35 @@ public final class KernelResults implements ResultProducer {
     }
 
     /** How the threads share the pieces of one product, each piece timed, as the machine is and with a busy thread. */
+    /**
+     * One product per thread against one alone ({@link ThreadScaling}), beside what the FMA loop gains from the
+     * threads: the most a split product could gain on this machine.
+     */
+    private static void scaling(Results results, ModelProducts products, int reps, double fmaScaling) {
+        List<ThreadScaling.Row> rows = ThreadScaling.run(List.of(products.projection(), products.ffnUp(),
+                products.ffnWeightGradient()), Math.max(reps, 7));
+        List<List<Object>> cells = new ArrayList<>();
+        double best = 0;
+        for (ThreadScaling.Row r : rows) {
+            best = Math.max(best, r.ratio().median());
+            cells.add(List.of(r.shape().label(), r.shape().dims(), fmt("%.1f", r.alone().median()),
+                    fmt("%.1f", r.together().median()), fmt("%.2f×", r.ratio().median())));
+        }
+        cells.add(List.of("the FMA loop (no memory)", "", "", "", fmt("%.2f×", fmaScaling)));
+        results.publish("fast/scaling").config(ProjectFiles.projectDir().resolve(ModelProducts.TRAIN_CONFIG))
+                .attribute("best", fmt("%.2f", best))
+                .attribute("fma", fmt("%.2f", fmaScaling))
+                .attribute("threads", Integer.toString(Gemm.threads()))
+                .attribute("verdict", best < 0.85 * fmaScaling
+                        ? "so on this machine the threads are held back by what the cores share (the caches past L2 and memory), "
+                                + "not by how a product is split: no split of one product can gain more than independent products do"
+                        : "so independent products gain about what the FMA loop gains, and a split product that gains less "
+                                + "loses it in the split")
+                .table("One float product per thread at once (their sum) against one alone, on " + Gemm.threads()
+                                + " threads, taking turns for " + rows.get(0).ratio().runs() + " rounds (GFLOP/s, medians)",
+                        List.of("Product", "m × n × k", "One alone", "One per thread, together", "Gain (per round)"), cells);
+    }
+
     /** Packing's share of each product, one thread, both precisions ({@link PackingShare}). */
     private static void packing(Results results, ModelProducts products, int reps) {
         List<PackingShare.Row> rows = PackingShare.run(products.shapes(), Math.max(reps, 7));
