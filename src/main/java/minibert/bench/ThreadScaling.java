@@ -10,9 +10,10 @@ import java.util.Random;
 /**
  * What two threads can gain on this machine when nothing is split: each thread of the {@link Pool} computes a
  * product of its own (its own operands, its own C, one thread each, float), beside one such product alone on the
- * calling thread, taking turns round by round. Splitting one product can do no better than this; if independent
- * products gain less from the threads than the FMA loop does ({@link GemmBenchmark#fmaPeakAllThreads}), what limits
- * the threads is what the cores share (the caches past L2, memory), not how a product is cut into pieces.
+ * calling thread, taking turns round by round. If independent products gain less from the threads than the FMA loop
+ * does ({@link GemmBenchmark#fmaPeakAllThreads}), what holds back threads that each work on their own data is what the
+ * cores share (the caches past L2, memory), not how a product is cut into pieces; a split product whose threads share
+ * the packed operand moves less through those, and can gain more.
  *
  * <p>Teaching code, measured by the build for the "Making it fast" chapter; the kernel does not call it.
  */

@@ -377,8 +377,9 @@ public final class KernelResults implements ResultProducer {
                 .attribute("fma", fmt("%.2f", fmaScaling))
                 .attribute("threads", Integer.toString(Gemm.threads()))
                 .attribute("verdict", best < 0.85 * fmaScaling
-                        ? "so on this machine the threads are held back by what the cores share (the caches past L2 and memory), "
-                                + "not by how a product is split: no split of one product can gain more than independent products do"
+                        ? "so on this machine threads that each work on their own data are held back by what the cores share "
+                                + "(the caches past L2, and memory), not by a split; a split product whose threads share what is "
+                                + "packed, as the kernel's and OpenBLAS's do, moves less through them"
                         : "so independent products gain about what the FMA loop gains, and a split product that gains less "
                                 + "loses it in the split")
                 .table("One float product per thread at once (their sum) against one alone, on " + Gemm.threads()
