@@ -210,4 +210,24 @@ class GemmTest {
             }
         }
     }
+
+    @Test
+    void alphaZeroOnlyScalesC() {
+        // α = 0: C = β·C on every path (one thread, split by rows, by columns, along k), A and B not read (NaN there stays out)
+        Random rnd = new Random(17);
+        int[][] shapes = {{300, 200, 40}, {40, 900, 60}, {13, 11, 12000}, {7, 5, 3}};
+        for (int[] s : shapes) {
+            int m = s[0], n = s[1], k = s[2];
+            double[] a = new double[m * k], b = new double[k * n];
+            java.util.Arrays.fill(a, Double.NaN);
+            java.util.Arrays.fill(b, Double.NaN);
+            DMatrixRMaj c = random(m, n, rnd), single = c.copy(), split = c.copy();
+            Gemm.gemm(false, false, m, n, k, 0, a, k, b, n, 0.5, single.data, n);
+            Gemm.parallel(false, false, m, n, k, 0, a, k, b, n, 0.5, split.data, n);
+            for (int i = 0; i < m * n; i++) {
+                assertEquals(0.5 * c.data[i], single.data[i], 0, "one thread, entry " + i);
+                assertEquals(0.5 * c.data[i], split.data[i], 0, m + "×" + n + "×" + k + " split, entry " + i);
+            }
+        }
+    }
 }
