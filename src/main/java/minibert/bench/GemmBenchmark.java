@@ -215,9 +215,11 @@ public final class GemmBenchmark {
             return new Row(s, g[0], g[1], g[2], g[3], g[4], none, none, none, none);
         }
         // OpenBLAS on the same operands; its thread count is one setting for the process, so each run sets it
-        Runnable blasSingle = () -> blas(s, 1, as, bs, cs), blasMulti = () -> blas(s, Pool.threads(), as, bs, cs);
+        // on several threads, OpenBLAS's workers spin on after each call: the next variant waits for them to sleep
+        Runnable blasSingle = () -> blas(s, 1, as, bs, cs);
+        Runnable blasMulti = new Rounds.Settling(() -> blas(s, Pool.threads(), as, bs, cs), OpenBlas::settle);
         Runnable blasFloatSingle = () -> blasFloat(s, 1, af, bf, cf, as, bs);
-        Runnable blasFloatMulti = () -> blasFloat(s, Pool.threads(), af, bf, cf, as, bs);
+        Runnable blasFloatMulti = new Rounds.Settling(() -> blasFloat(s, Pool.threads(), af, bf, cf, as, bs), OpenBlas::settle);
         // the variants take turns, one timed run each per round, so that a burst of other work on the machine
         // slows all of them alike and the ratios between them stay fair
         Sample[] g = Rounds.rates(s.flops(), reps, ejml, single, multi, floatSingle, floatMulti, blasSingle, blasMulti,

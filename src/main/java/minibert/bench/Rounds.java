@@ -13,6 +13,23 @@ final class Rounds {
     }
 
     /**
+     * A variant that leaves threads spinning after it returns (OpenBLAS on several threads): each of its runs, timed or
+     * not, is followed by {@code settle}, untimed, so that the next variant does not share its cores with them.
+     */
+    record Settling(Runnable body, Runnable settle) implements Runnable {
+        @Override
+        public void run() {
+            body.run();
+        }
+    }
+
+    private static void settleAfter(Runnable variant) {
+        if (variant instanceof Settling s) {
+            s.settle().run();
+        }
+    }
+
+    /**
      * Nanoseconds of every timed run: {@code [variant][round]}. Each variant is first warmed up for 0.2 s (and at
      * least three runs), so that the JIT has compiled it.
      */
@@ -27,6 +44,7 @@ final class Rounds {
             for (int w = 0; w < 3 || System.nanoTime() < warmUntil; w++) {
                 r.run();
             }
+            settleAfter(r);
         }
         double[][] ns = new double[variants.length][rounds];
         for (int i = 0; i < rounds; i++) {
@@ -38,6 +56,7 @@ final class Rounds {
                 long t0 = System.nanoTime();
                 variants[v].run();
                 ns[v][i] = System.nanoTime() - t0;
+                settleAfter(variants[v]);
             }
         }
         return ns;

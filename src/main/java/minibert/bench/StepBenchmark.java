@@ -67,6 +67,7 @@ public final class StepBenchmark {
             for (int i = 0; i < (k < slow ? warmUp : 1); i++) {
                 step(learners.get(k), batch, i, learningRate, tally, report);
             }
+            settleAfter(backends.get(k));
         }
         double[][] seconds = new double[learners.size()][];
         long[][] phasesBefore = new long[learners.size()][];
@@ -83,6 +84,7 @@ public final class StepBenchmark {
                 long t0 = System.nanoTime();
                 step(learners.get(k), batch, warmUp + s, learningRate, tally, report);
                 seconds[k][s] = (System.nanoTime() - t0) / 1e9;
+                settleAfter(backends.get(k));
             }
         }
         List<Figures> out = new ArrayList<>();
@@ -160,6 +162,16 @@ public final class StepBenchmark {
                     l.bufferEntries() * l.bytesPerEntry()));
         }
         return out;
+    }
+
+    /**
+     * After a step on OpenBLAS, whose worker threads spin on after each product, waits for them to sleep (untimed), so
+     * that the next learner's step does not share its cores with them ({@link minibert.tensor.OpenBlas#settle}).
+     */
+    private static void settleAfter(String backend) {
+        if (backend.equals("openblas") && minibert.tensor.OpenBlas.available() && minibert.tensor.OpenBlas.threads() > 1) {
+            minibert.tensor.OpenBlas.settle();
+        }
     }
 
     private static void step(Learner l, Batch batch, long step, double lr, Tally tally, UpdateReport report) {

@@ -119,6 +119,24 @@ public final class OpenBlas {
         }
     }
 
+    /**
+     * How long OpenBLAS's worker threads keep spinning after a multi-threaded call before they sleep: its default
+     * thread timeout is 2²⁸ cycles, 0.134 s at 2 GHz and less on any faster clock. A measurement that takes turns
+     * between OpenBLAS and other multi-threaded work waits this long after each OpenBLAS turn ({@link #settle}),
+     * untimed: the spinning threads would otherwise hold cores that the next variant's threads need, and slow it
+     * (measured here: the Vector API kernel's products ran at 0.6–0.7 of their speed while they spun).
+     */
+    public static final long SPIN_NANOS = 150_000_000L;
+
+    /** Waits {@link #SPIN_NANOS} for OpenBLAS's worker threads to stop spinning (untimed, between measurements). */
+    public static void settle() {
+        try {
+            Thread.sleep(SPIN_NANOS / 1_000_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     /** The number of threads OpenBLAS splits a product across. */
     public static int threads() {
         require();
