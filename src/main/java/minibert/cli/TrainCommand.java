@@ -73,6 +73,14 @@ final class TrainCommand implements Callable<Integer> {
         vocab = Checks.vocabulary(spec, "--vocab", value);
     }
 
+    Integer keepCheckpoints;
+
+    @Option(names = "--keep-checkpoints", description = "rolling checkpoints kept in the run directory, the newest "
+            + "(default: the config's keep_checkpoints); not one of the run's settings, so a resumed run may change it")
+    void keepCheckpoints(int value) {
+        keepCheckpoints = Checks.between(spec, "--keep-checkpoints", value, 1, 1000);
+    }
+
     @Option(names = "--precision", description = "float32 or float64 (default: the config's)")
     String precision;
 
@@ -112,6 +120,9 @@ final class TrainCommand implements Callable<Integer> {
         }
         Progress progress = new Progress(err, System.console() != null, p.config().logEvery());
         Trainer trainer = p.trainer(progress);
+        if (keepCheckpoints != null) {
+            trainer.keepCheckpoints(keepCheckpoints);
+        }
         long from = trainer.resume();
         long stopAt = steps == null ? p.config().steps() : Math.min(steps, p.config().steps());
         if (from >= stopAt) {

@@ -86,6 +86,7 @@ public final class Trainer {
     private final String backend;
     private final int threads;
     private volatile boolean stopRequested;
+    private int keepCheckpoints;                          // the config's, unless the command line says otherwise
     private double trainingSeconds;
     private long lastCheckpoint = -1;
     private java.time.Instant segmentStarted;            // this invocation's segment, once begun (the command line)
@@ -113,6 +114,22 @@ public final class Trainer {
         this.settingsSha256 = settingsSha256;
         this.backend = backend;
         this.threads = threads;
+        this.keepCheckpoints = config.keepCheckpoints();
+    }
+
+    /**
+     * Keeps the newest {@code keep} rolling checkpoints from now on, in place of the config's
+     * {@code keep_checkpoints}. Retention is not one of the run's settings (it changes nothing a step computes),
+     * so a run may be resumed with another count; the next checkpoint prunes to it.
+     *
+     * @throws IllegalArgumentException if {@code keep} is below 1
+     */
+    public Trainer keepCheckpoints(int keep) {
+        if (keep < 1) {
+            throw new IllegalArgumentException("keep at least one checkpoint, not " + keep);
+        }
+        this.keepCheckpoints = keep;
+        return this;
     }
 
     /** Asks the loop to stop after the current step, writing a checkpoint (a signal handler calls this). */
@@ -285,7 +302,7 @@ public final class Trainer {
         }
         Path folder;
         try {
-            folder = run.saveCheckpoint(learner, stateAt(step), config.keepCheckpoints());
+            folder = run.saveCheckpoint(learner, stateAt(step), keepCheckpoints);
         } catch (IOException e) {
             throw failed("cannot write the checkpoint " + run.checkpoint(step), e,
                     "its temporary folder is removed and the checkpoints before it are as they were");

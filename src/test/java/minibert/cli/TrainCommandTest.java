@@ -48,6 +48,14 @@ class TrainCommandTest {
         }
 
         @Test
+        void theCheckpointsToKeepMustBeBetweenOneAndAThousand() {
+            RobustnessTest.run("train", "--config", missingConfig(), "--keep-checkpoints", "0")
+                    .refused("minibert train: --keep-checkpoints must be between 1 and 1000, found 0");
+            RobustnessTest.run("train", "--config", missingConfig(), "--keep-checkpoints", "1001")
+                    .refused("--keep-checkpoints must be between 1 and 1000, found 1001");
+        }
+
+        @Test
         void theRunDirectoryMustBeAFolderThatCanBeWritten() throws IOException {
             Path file = Files.writeString(dir.resolve("a-file"), "keep me");
             RobustnessTest.run("train", "--config", missingConfig(), "--run-dir", file.toString())
@@ -91,6 +99,35 @@ class TrainCommandTest {
                     "--cache-dir", dir.resolve("cache").toString()).refused("--config: " + missingConfig() + " does not exist");
             assertFalse(Files.exists(dir.resolve("run")), "nothing created");
         }
+    }
+
+    /**
+     * The number of rolling checkpoints is the config's {@code keep_checkpoints} (2 in the tiny run), and the
+     * command line may change it for one invocation: retention is not one of the run's settings, so the run
+     * resumes under another count and the next checkpoint prunes to it.
+     */
+    @Test
+    void aResumedRunMayKeepFewerCheckpointsThanItsConfigSays() throws IOException {
+        String mirror = System.getProperty("minibert.data.mirror", "");
+        assumeTrue(!mirror.isBlank() && !mirror.startsWith("${"), "no data mirror configured (MINIBERT_DATA_MIRROR)");
+        Path config = TinyRun.write(dir, TinyRun.texts(3, 80), 6, 1, 300);
+        RunDirectory run = new RunDirectory(dir.resolve("run"));
+        String[] common = {"train", "--config", config.toString(), "--run-dir", dir.resolve("run").toString(),
+                "--cache-dir", dir.resolve("cache").toString(), "--vocab", dir.resolve("vocab").toString()};
+        RobustnessTest.Run first = RobustnessTest.run(concat(common, "--steps", "3"));
+        assertEquals(0, first.code(), first.err());
+        assertEquals(List.of(2L, 3L), run.checkpointSteps(), "the config's two");
+        RobustnessTest.Run second = RobustnessTest.run(concat(common, "--steps", "4", "--keep-checkpoints", "1"));
+        assertEquals(0, second.code(), second.err());
+        assertTrue(second.err().contains("resumed from " + run.checkpoint(3) + " (step 3)"), second.err());
+        assertEquals(List.of(4L), run.checkpointSteps(), "the command line's one");
+        RobustnessTest.Run third = RobustnessTest.run(common);
+        assertEquals(0, third.code(), third.err());
+        assertEquals(List.of(5L, 6L), run.checkpointSteps(), "the config's again, without the option");
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        return Stream.concat(Stream.of(a), Stream.of(b)).toArray(String[]::new);
     }
 
     @Nested
