@@ -75,6 +75,8 @@ public final class KernelResults implements ResultProducer {
                 .attribute("kc", Integer.toString(Gemm.KC))
                 .attribute("nc", Integer.toString(Gemm.NC))
                 .attribute("pieces", Integer.toString(Gemm.PIECES_PER_THREAD))
+                .attribute("whole-b", fmt("%,d", Gemm.WHOLE_B))
+                .attribute("i-blocks", Integer.toString((products.intermediate() + Gemm.KC - 1) / Gemm.KC))
                 .attribute("mc", Integer.toString(Gemm.MC))
                 .attribute("lanes", Integer.toString(Gemm.L))
                 .attribute("threads", Integer.toString(Gemm.threads()))

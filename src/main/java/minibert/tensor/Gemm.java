@@ -76,6 +76,7 @@ public final class Gemm {
     public static final int KC = 256;                 // depth of a packed block
     public static final int NC = 3072;                // columns of op(B) packed at a time
     public static final int MC = 96;                         // rows of A packed at a time (a multiple of every tile's rows)
+    public static final int WHOLE_B = 1 << 20;               // most numbers of op(B) a split product packs at once
     public static final int PIECES_PER_THREAD = 4;           // pieces a parallel product is cut into, per thread
 
     /** The partial products of {@link #byDepth}, one buffer per calling thread, grown on demand: no allocation per call. */
@@ -134,12 +135,15 @@ public final class Gemm {
 
     /**
      * GEMM split across the fixed pool: by rows of C, or by columns when C is wider than tall (the MLM
-     * decoder, M × V with M the masked rows), or along k when C is small and k long ({@link #byDepth}). For each
-     * block of k, the operand that every piece needs whole (op(B) when the rows are split, op(A) when the columns
-     * are) is packed once, on the calling thread, and the pieces share it; each piece packs only its own share of
-     * the other operand. Rows and columns are cut into {@value #PIECES_PER_THREAD} pieces per thread, which the
-     * threads take as they become free ({@link Pool#forEach}): on a shared machine one thread is often slowed for a
-     * while, and with one fixed share each the other would wait for it. Every entry of C is computed the same way
+     * decoder, M × V with M the masked rows), or along k when C is small and k long ({@link #byDepth}). The operand
+     * that every piece needs whole (op(B) when the rows are split, op(A) when the columns are) is packed once, on the
+     * calling thread, and the pieces share it; each piece packs only its own share of the other operand. When the
+     * rows are split and op(B) is small enough ({@value #WHOLE_B} numbers), it is packed for every block of k at
+     * once, and each piece runs through all the blocks of k for its rows without waiting for the others between two
+     * blocks; otherwise the pieces meet after each block of k. Rows and columns are cut into
+     * {@value #PIECES_PER_THREAD} pieces per thread, which the threads take as they become free
+     * ({@link Pool#forEach}): on a shared machine one thread is often slowed for a while, and with one fixed share
+     * each the other would wait for it. Every entry of C is computed the same way
      * whichever thread takes its piece, so the result does not depend on the split. Small products run on the
      * calling thread alone.
      */
@@ -167,6 +171,22 @@ public final class Gemm {
         }
         int mr = tile.rows, chunk = pieceSize(extent, unit), pieces = (extent + chunk - 1) / chunk;
         double[][] scratch = SCRATCH.get();
+        int width = ((n + NR - 1) / NR) * NR;                              // op(B)'s columns, padded to whole panels
+        if (!byColumns && n <= NC && (long) width * k <= WHOLE_B) {
+            // op(B) whole, every block of k, packed once: each piece then runs through all the blocks of k for its rows
+            // without waiting for the other pieces between two blocks (and keeps its rows of C in its own caches)
+            double[] packedB = grow(scratch, 1, width * k);
+            for (int p0 = 0; p0 < k; p0 += KC) {
+                packB(transB, b, 0, ldb, p0, Math.min(KC, k - p0), 0, n, packedB, p0 * width);
+            }
+            Pool.forEach(pieces, piece -> {
+                for (int p0 = 0; p0 < k; p0 += KC) {
+                    rows(mr, transA, piece * chunk, Math.min(m, (piece + 1) * chunk), p0, Math.min(KC, k - p0), alpha, a, 0, lda,
+                            packedB, p0 * width, 0, n, p0 == 0 ? beta : 1, c, 0, ldc);
+                }
+            });
+            return;
+        }
         for (int p0 = 0; p0 < k; p0 += KC) {
             int kc = Math.min(KC, k - p0), from = p0;
             double betaHere = p0 == 0 ? beta : 1;                           // later k blocks accumulate
@@ -179,9 +199,9 @@ public final class Gemm {
                 for (int jc = 0; jc < n; jc += NC) {
                     int nc = Math.min(NC, n - jc), j0 = jc;
                     double[] packedB = grow(scratch, 1, ((nc + NR - 1) / NR) * NR * kc);
-                    packB(transB, b, 0, ldb, p0, kc, jc, nc, packedB);
+                    packB(transB, b, 0, ldb, p0, kc, jc, nc, packedB, 0);
                     Pool.forEach(pieces, piece -> rows(mr, transA, piece * chunk, Math.min(m, (piece + 1) * chunk), from, kc,
-                            alpha, a, 0, lda, packedB, j0, nc, betaHere, c, 0, ldc));
+                            alpha, a, 0, lda, packedB, 0, j0, nc, betaHere, c, 0, ldc));
                 }
             }
         }
@@ -271,8 +291,8 @@ public final class Gemm {
             double[] packedB = grow(scratch, 1, ((nc + NR - 1) / NR) * NR * KC);
             for (int p0 = 0; p0 < k; p0 += KC) {
                 int kc = Math.min(KC, k - p0);
-                packB(transB, b, bOff, ldb, p0, kc, jc, nc, packedB);       // op(B)[p0:p0+kc, jc:jc+nc] in NR-wide panels
-                rows(mr, transA, i0, i1, p0, kc, alpha, a, aOff, lda, packedB, jc, nc,
+                packB(transB, b, bOff, ldb, p0, kc, jc, nc, packedB, 0);       // op(B)[p0:p0+kc, jc:jc+nc] in NR-wide panels
+                rows(mr, transA, i0, i1, p0, kc, alpha, a, aOff, lda, packedB, 0, jc, nc,
                         p0 == 0 ? beta : 1, c, cOff, ldc);                   // later k blocks accumulate
             }
         }
@@ -283,13 +303,13 @@ public final class Gemm {
      * {@code packedB}: α·op(A) is packed {@link #MC} rows at a time, which stay in the L2 cache.
      */
     private static void rows(int mr, boolean transA, int i0, int i1, int p0, int kc, double alpha, double[] a, int aOff, int lda,
-                             double[] packedB, int jc, int nc, double beta, double[] c, int cOff, int ldc) {
+                             double[] packedB, int bOff, int jc, int nc, double beta, double[] c, int cOff, int ldc) {
         double[][] scratch = SCRATCH.get();
         double[] packedA = scratch[0];
         for (int ic = i0; ic < i1; ic += MC) {
             int mc = Math.min(MC, i1 - ic);
             packA(mr, transA, a, aOff, lda, ic, mc, p0, kc, alpha, packedA); // α·op(A)[ic:ic+mc, p0:p0+kc], mr-tall panels
-            tiles(mr, transA, packedA, 0, mc, kc, packedB, nc, beta, c, cOff + ic * ldc + jc, ldc, scratch[2]);
+            tiles(mr, transA, packedA, 0, mc, kc, packedB, bOff, nc, beta, c, cOff + ic * ldc + jc, ldc, scratch[2]);
         }
     }
 
@@ -303,9 +323,9 @@ public final class Gemm {
         for (int jc = j0; jc < j1; jc += NC) {
             int nc = Math.min(NC, j1 - jc);
             double[] packedB = grow(scratch, 1, ((nc + NR - 1) / NR) * NR * kc);
-            packB(transB, b, bOff, ldb, p0, kc, jc, nc, packedB);
+            packB(transB, b, bOff, ldb, p0, kc, jc, nc, packedB, 0);
             for (int ic = 0; ic < m; ic += MC) {
-                tiles(mr, transA, packedA, ic * kc, Math.min(MC, m - ic), kc, packedB, nc, beta, c, cOff + ic * ldc + jc, ldc,
+                tiles(mr, transA, packedA, ic * kc, Math.min(MC, m - ic), kc, packedB, 0, nc, beta, c, cOff + ic * ldc + jc, ldc,
                         scratch[2]);
             }
         }
@@ -315,21 +335,21 @@ public final class Gemm {
      * The micro-tiles of an mc × nc block of C at {@code c[cOff]} from packed panels, A's from {@code packedA[aOff]}
      * in the layout {@link #packA} chose for {@code transA}.
      */
-    private static void tiles(int mr, boolean transA, double[] packedA, int aOff, int mc, int kc, double[] packedB, int nc,
-                              double beta, double[] c, int cOff, int ldc, double[] tile) {
+    private static void tiles(int mr, boolean transA, double[] packedA, int aOff, int mc, int kc, double[] packedB, int bOff,
+                              int nc, double beta, double[] c, int cOff, int ldc, double[] tile) {
         for (int jr = 0; jr < nc; jr += NR) {                               // one NR-wide panel of B stays in L1 …
             for (int ir = 0; ir < mc; ir += mr) {                           // … while the mr-tall panels of A stream past
                 int o = aOff + ir * kc;
                 if (mr == 6) {
                     if (transA) {
-                        micro6T(packedA, o, packedB, jr * kc, kc, tile);
+                        micro6T(packedA, o, packedB, bOff + jr * kc, kc, tile);
                     } else {
-                        micro6(packedA, o, packedB, jr * kc, kc, tile);
+                        micro6(packedA, o, packedB, bOff + jr * kc, kc, tile);
                     }
                 } else if (transA) {
-                    microT(packedA, o, packedB, jr * kc, kc, tile);
+                    microT(packedA, o, packedB, bOff + jr * kc, kc, tile);
                 } else {
-                    micro(packedA, o, packedB, jr * kc, kc, tile);
+                    micro(packedA, o, packedB, bOff + jr * kc, kc, tile);
                 }
                 store(tile, mr, c, cOff + ir * ldc + jr, ldc, Math.min(mr, mc - ir), Math.min(NR, nc - jr), beta);
             }
@@ -348,7 +368,7 @@ public final class Gemm {
             double[] packedB = grow(scratch, 1, ((nc + NR - 1) / NR) * NR * KC);
             for (int p0 = 0; p0 < k; p0 += KC) {
                 int kc = Math.min(KC, k - p0);
-                packB(transB, b, 0, ldb, p0, kc, jc, nc, packedB);
+                packB(transB, b, 0, ldb, p0, kc, jc, nc, packedB, 0);
                 for (int ic = 0; ic < m; ic += MC) {
                     packA(TILE.rows, transA, a, 0, lda, ic, Math.min(MC, m - ic), p0, kc, 1, scratch[0]);
                 }
@@ -367,9 +387,10 @@ public final class Gemm {
     }
 
     /** Packs op(B) rows p0…p0+kc−1, columns j0…j0+nc−1, into panels of NR columns, row by row, zero-padded at the right. */
-    private static void packB(boolean transB, double[] b, int bOff, int ldb, int p0, int kc, int j0, int nc, double[] out) {
+    private static void packB(boolean transB, double[] b, int bOff, int ldb, int p0, int kc, int j0, int nc, double[] out,
+                              int outOff) {
         for (int jr = 0; jr < nc; jr += NR) {
-            int base = jr * kc, w = Math.min(NR, nc - jr);
+            int base = outOff + jr * kc, w = Math.min(NR, nc - jr);
             if (!transB && w == NR) {                                    // a whole panel row is two vectors
                 for (int p = 0; p < kc; p++) {
                     int o = base + p * NR, from = bOff + (p0 + p) * ldb + j0 + jr;

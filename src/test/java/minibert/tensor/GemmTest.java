@@ -212,6 +212,30 @@ class GemmTest {
     }
 
     @Test
+    void rowSplitsWithAnOperandTooLargeToPackWholeMeetAfterEachBlockOfK() {
+        // op(B) with more than WHOLE_B numbers over all of k: packed one block of k at a time, the pieces meeting after
+        // each; the same sums as one thread, bit for bit, in every transpose
+        Random rnd = new Random(17);
+        int n = 1024 + 3, k = Gemm.WHOLE_B / 1024 + 7, m = n + 5;          // m ≥ n (rows split), k < 4·m (not byDepth)
+        assertTrue((long) ((n + Gemm.NR - 1) / Gemm.NR) * Gemm.NR * k > Gemm.WHOLE_B && n <= Gemm.NC);
+        for (boolean ta : new boolean[] {false, true}) {
+            for (boolean tb : new boolean[] {false, true}) {
+                DMatrixRMaj a = ta ? random(k, m, rnd) : random(m, k, rnd), b = tb ? random(n, k, rnd) : random(k, n, rnd);
+                DMatrixRMaj c0 = random(m, n, rnd), got = c0.copy(), single = c0.copy();
+                Gemm.parallel(ta, tb, m, n, k, 0.75, a.data, a.numCols, b.data, b.numCols, -0.5, got.data, n);
+                Gemm.gemm(ta, tb, m, n, k, 0.75, a.data, a.numCols, b.data, b.numCols, -0.5, single.data, n);
+                String where = m + "×" + n + "×" + k + " transA=" + ta + " transB=" + tb;
+                assertArrayEquals(single.data, got.data, "threads change the order of no sum: " + where);
+                if (!ta && tb) {                                               // and against EJML once (the ABᵀ of the model)
+                    DMatrixRMaj expected = c0.copy();
+                    Products.EJML.gemm(ta, tb, 0.75, a, b, -0.5, expected);
+                    assertTrue(relativeError(got.data, expected.data) <= 1e-12, where);
+                }
+            }
+        }
+    }
+
+    @Test
     void alphaZeroOnlyScalesC() {
         // α = 0: C = β·C on every path (one thread, split by rows, by columns, along k), A and B not read (NaN there stays out)
         Random rnd = new Random(17);
