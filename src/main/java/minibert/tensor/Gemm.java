@@ -559,7 +559,11 @@ public final class Gemm {
         c30.intoArray(tile, 3 * NR); c31.intoArray(tile, 3 * NR + L);
     }
 
-    /** {@link #micro6} on a panel of op(A) = Aᵀ packed with its six numbers of each step side by side. */
+    /**
+     * {@link #micro6} on a panel of op(A) = Aᵀ packed with its six numbers of each step side by side. With AVX2's
+     * sixteen registers C2 spills one accumulator of this loop (it loads the six broadcasts early: 12 + 2 + 3
+     * registers), so {@link #tileFor} gives AVX2 the 4 × 2 tile; AVX-512 has thirty-two.
+     */
     private static void micro6T(double[] pa, int aOff, double[] pb, int bOff, int kc, double[] tile) {
         DoubleVector c00 = DoubleVector.zero(S), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
         DoubleVector c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
