@@ -29,7 +29,14 @@ public final class GemmBenchmark {
      * OpenBLAS ({@code blas…}), on one thread and on all. The OpenBLAS samples are empty when the library did not load.
      */
     public record Row(ProductShape shape, Sample ejml, Sample single, Sample multi, Sample floatSingle, Sample floatMulti,
-                      Sample blasSingle, Sample blasMulti, Sample blasFloatSingle, Sample blasFloatMulti) {
+                      Sample blasSingle, Sample blasMulti, Sample blasFloatSingle, Sample blasFloatMulti, Sample[] paired) {
+
+        /** A row without paired ratios: {@link #ratios} divides the medians. */
+        public Row(ProductShape shape, Sample ejml, Sample single, Sample multi, Sample floatSingle, Sample floatMulti,
+                   Sample blasSingle, Sample blasMulti, Sample blasFloatSingle, Sample blasFloatMulti) {
+            this(shape, ejml, single, multi, floatSingle, floatMulti, blasSingle, blasMulti, blasFloatSingle, blasFloatMulti,
+                    new Sample[0]);
+        }
 
         /** The widest spread of the row's kernel and EJML figures. */
         public double spread() {
@@ -39,9 +46,13 @@ public final class GemmBenchmark {
 
         /**
          * The kernel's rate over OpenBLAS's, four ways: double on one thread, double on all, float on one, float on
-         * all; each the ratio of the medians (NaN without OpenBLAS).
+         * all; each the median over the rounds of the two rates measured in the same round ({@code paired}), or,
+         * for a row without them, the ratio of the medians (NaN without OpenBLAS).
          */
         public double[] ratios() {
+            if (paired.length == 4) {
+                return new double[] {paired[0].median(), paired[1].median(), paired[2].median(), paired[3].median()};
+            }
             return new double[] {single.median() / blasSingle.median(), multi.median() / blasMulti.median(),
                     floatSingle.median() / blasFloatSingle.median(), floatMulti.median() / blasFloatMulti.median()};
         }
@@ -222,10 +233,25 @@ public final class GemmBenchmark {
         Runnable blasFloatMulti = new Rounds.Settling(() -> blasFloat(s, Pool.threads(), af, bf, cf, as, bs), OpenBlas::settle);
         // the variants take turns, one timed run each per round, so that a burst of other work on the machine
         // slows all of them alike and the ratios between them stay fair
-        Sample[] g = Rounds.rates(s.flops(), reps, ejml, single, multi, floatSingle, floatMulti, blasSingle, blasMulti,
+        double[][] ns = Rounds.nanos(reps, true, ejml, single, multi, floatSingle, floatMulti, blasSingle, blasMulti,
                 blasFloatSingle, blasFloatMulti);
         OpenBlas.threads(Pool.threads());
-        return new Row(s, g[0], g[1], g[2], g[3], g[4], g[5], g[6], g[7], g[8]);
+        Sample[] g = new Sample[ns.length];
+        for (int v = 0; v < ns.length; v++) {
+            g[v] = Sample.of(ns[v]).inverse(s.flops());
+        }
+        // the kernel's rate over OpenBLAS's within each round: a burst of other work that slows a whole round cancels
+        Sample[] paired = {paired(ns[5], ns[1]), paired(ns[6], ns[2]), paired(ns[7], ns[3]), paired(ns[8], ns[4])};
+        return new Row(s, g[0], g[1], g[2], g[3], g[4], g[5], g[6], g[7], g[8], paired);
+    }
+
+    /** Round by round, OpenBLAS's time over the kernel's: the kernel's rate over OpenBLAS's in the same round. */
+    static Sample paired(double[] blasNanos, double[] kernelNanos) {
+        double[] r = new double[blasNanos.length];
+        for (int i = 0; i < r.length; i++) {
+            r[i] = blasNanos[i] / kernelNanos[i];
+        }
+        return Sample.of(r);
     }
 
     /** Every product of the shape by OpenBLAS on {@code threads} threads (the batched ones one call each, in turn). */
