@@ -203,10 +203,17 @@ public final class Kernels {
         }
     }
 
-    /** The tail's factor, (1/√π − z·P(z)/Q(z))/|x| with z = 1/x², into out; {@code to − from} a multiple of L. */
+    /**
+     * The tail's factor, (1/√π − z·P(z)/Q(z))/|x| with z = 1/x², into out; {@code to − from} a multiple of L. A
+     * vector with no lane in the tail (the usual case: |x| > 4 is rare) is skipped, since {@link #erfMiddle} keeps
+     * none of its lanes.
+     */
     private static void erfTail(double[] x, double scale, double[] out, int from, int to) {
         for (int i = from; i < to; i += L) {
             DoubleVector y = DoubleVector.fromArray(S, x, i).mul(scale).abs().min(ERF_ONE);
+            if (!y.compare(VectorOperators.GT, ERF_MIDDLE).anyTrue()) {
+                continue;
+            }
             DoubleVector z = DoubleVector.broadcast(S, 1.0).div(y.mul(y));
             DoubleVector t = DoubleVector.broadcast(S, ONE_OVER_SQRT_PI).sub(z.mul(rational(z, ERF_P, ERF_Q)));
             t.div(y).intoArray(out, i);
