@@ -337,9 +337,9 @@ public final class Gemm {
      */
     private static void tiles(int mr, boolean transA, double[] packedA, int aOff, int mc, int kc, double[] packedB, int bOff,
                               int nc, double beta, double[] c, int cOff, int ldc, double[] tile) {
-        for (int jr = 0; jr < nc; jr += NR) {                               // one NR-wide panel of B stays in L1 …
-            for (int ir = 0; ir < mc; ir += mr) {                           // … while the mr-tall panels of A stream past
-                int o = aOff + ir * kc;
+        for (int ir = 0; ir < mc; ir += mr) {                               // one mr-tall panel of A stays in L1 …
+            for (int jr = 0; jr < nc; jr += NR) {                           // … while the NR-wide panels of B stream past,
+                int o = aOff + ir * kc;                                     // and C is written along its rows
                 if (mr == 6) {
                     if (transA) {
                         micro6T(packedA, o, packedB, bOff + jr * kc, kc, tile);
