@@ -333,13 +333,14 @@ public final class Gemm {
 
     /**
      * The micro-tiles of an mc × nc block of C at {@code c[cOff]} from packed panels, A's from {@code packedA[aOff]}
-     * in the layout {@link #packA} chose for {@code transA}.
+     * in the layout {@link #packA} chose for {@code transA}, B's from {@code packedB[bOff]}; row panel by row panel,
+     * so that C is written along its rows.
      */
     private static void tiles(int mr, boolean transA, double[] packedA, int aOff, int mc, int kc, double[] packedB, int bOff,
                               int nc, double beta, double[] c, int cOff, int ldc, double[] tile) {
         for (int ir = 0; ir < mc; ir += mr) {                               // one mr-tall panel of A stays in L1 …
-            for (int jr = 0; jr < nc; jr += NR) {                           // … while the NR-wide panels of B stream past,
-                int o = aOff + ir * kc;                                     // and C is written along its rows
+            int o = aOff + ir * kc;
+            for (int jr = 0; jr < nc; jr += NR) {                           // … while the NR-wide panels of B stream past
                 if (mr == 6) {
                     if (transA) {
                         micro6T(packedA, o, packedB, bOff + jr * kc, kc, tile);
