@@ -236,10 +236,7 @@ public final class GemmBenchmark {
         double[][] ns = Rounds.nanos(reps, true, ejml, single, multi, floatSingle, floatMulti, blasSingle, blasMulti,
                 blasFloatSingle, blasFloatMulti);
         OpenBlas.threads(Pool.threads());
-        Sample[] g = new Sample[ns.length];
-        for (int v = 0; v < ns.length; v++) {
-            g[v] = Sample.of(ns[v]).inverse(s.flops());
-        }
+        Sample[] g = Rounds.rates(s.flops(), ns);
         // the kernel's rate over OpenBLAS's within each round: a burst of other work that slows a whole round cancels
         Sample[] paired = {paired(ns[5], ns[1]), paired(ns[6], ns[2]), paired(ns[7], ns[3]), paired(ns[8], ns[4])};
         return new Row(s, g[0], g[1], g[2], g[3], g[4], g[5], g[6], g[7], g[8], paired);

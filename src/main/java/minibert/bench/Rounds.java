@@ -64,10 +64,14 @@ final class Rounds {
 
     /** GFLOP/s of each variant, all its runs: {@code flops} per run over {@link #nanos}; variant 0 is a cold reference. */
     static Sample[] rates(double flops, int rounds, Runnable... variants) {
-        double[][] ns = nanos(rounds, true, variants);
-        Sample[] out = new Sample[variants.length];
-        for (int v = 0; v < variants.length; v++) {
-            out[v] = Sample.of(ns[v]).inverse(flops);
+        return rates(flops, nanos(rounds, true, variants));
+    }
+
+    /** GFLOP/s of each variant from its runs' nanoseconds ({@code [variant][round]}, as {@link #nanos} gives them). */
+    static Sample[] rates(double flops, double[][] nanos) {
+        Sample[] out = new Sample[nanos.length];
+        for (int v = 0; v < nanos.length; v++) {
+            out[v] = Sample.of(nanos[v]).inverse(flops);
         }
         return out;
     }

@@ -358,7 +358,6 @@ public final class KernelResults implements ResultProducer {
         };
     }
 
-    /** How the threads share the pieces of one product, each piece timed, as the machine is and with a busy thread. */
     /**
      * One product per thread against one alone ({@link ThreadScaling}), beside what the FMA loop gains from the
      * threads: the most a split product could gain on this machine.
@@ -411,6 +410,7 @@ public final class KernelResults implements ResultProducer {
                                 "Whole product, float (µs)", "Packing, float"), cells);
     }
 
+    /** How the threads share the pieces of one product, each piece timed, as the machine is and with a busy thread. */
     private static void split(Results results, ModelProducts products, int reps) {
         Publication split = results.publish("fast/split");                 // before the run, so that its time is the run's
         ProductShape product = products.projection();

@@ -191,7 +191,8 @@ class GemmTest {
     @Test
     void splitProductsShareTheWholeOperandAcrossBlocksOfK() {
         // rows split (m ≥ n) and columns split (n > m), each with several blocks along k (k > KC), m > MC, edges
-        // in every direction, every transpose: the pieces share the operand packed once per block of k
+        // in every direction, every transpose: the pieces share the operand packed once (rows split: for all
+        // of k at once)
         Random rnd = new Random(16);
         int[][] shapes = {{Gemm.MC * 3 + 5, 37, Gemm.KC * 2 + 7}, {Gemm.MC + 7, Gemm.MC * 6 + 3, Gemm.KC + 9}};
         for (int[] shape : shapes) {
