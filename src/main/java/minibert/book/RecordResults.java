@@ -18,7 +18,8 @@ import minibert.train.RunDirectory;
 
 /**
  * The recorded reference run ({@code runs/reference}): its provenance, its curves beside the build's short run,
- * its evaluation at 10K steps beside the project summary's expectations and the issue's goals, and the fill-mask
+ * the full evaluation of each milestone it keeps (10K steps; 100K once the run has passed it) beside the project
+ * summary's expectations for that step count and the issue's goals where it set some, and the fill-mask
  * demonstration of its 10K-step weights. Every figure is read from the record (which says how it was made) or
  * computed from it in this build; the record itself is checked by {@code ReferenceRecordTest}.
  */
@@ -65,7 +66,17 @@ public final class RecordResults implements ResultProducer {
         heldOut(results, log, configFile);
         Expectations expected = Expectations.load(project.resolve(EXPECTATIONS));
         expectations(results, expected, project.resolve(EXPECTATIONS));
-        milestone(results, run, log, expected, configFile);
+        List<Evaluated> evaluated = new ArrayList<>();
+        for (long step : RunDirectory.MILESTONES.stream().sorted().toList()) {
+            if (step == MILESTONE || Files.isDirectory(run.milestone(step))) {   // the later ones once the run has passed them
+                evaluated.add(Evaluated.read(run, step));
+            }
+        }
+        for (int i = 0; i < evaluated.size(); i++) {
+            milestone(results, evaluated.get(i), i == 0 ? null : evaluated.get(i - 1), log, expected, configFile);
+        }
+        evaluationTable(results, evaluated, configFile);
+        evaluationCost(results, evaluated, configFile);
         fillMask(results, run);
     }
 
@@ -187,36 +198,94 @@ public final class RecordResults implements ResultProducer {
         return s;
     }
 
-    // ------------------------------------------------------------------ the milestone
+    // ------------------------------------------------------------------ the milestones
 
-    private static void milestone(Results results, RunDirectory run, RunLog log, Expectations expected, Path configFile) {
-        Path kept = run.milestone(MILESTONE);
-        Path json = kept.resolve("evaluation").resolve("evaluation.json");
-        Publication pub = results.publish("record/at-10k").config(configFile);
-        if (!Files.isRegularFile(json)) {
-            throw new InputException(json, "is missing: the record's weights of step " + MILESTONE + " are evaluated with "
-                    + "`minibert evaluate " + kept + "` (full), which writes it");
-        }
-        JsonNode e = Json.readObject(json, "an evaluation", 16 * InputFile.MIB);
-        if (e.path("quick").asBoolean(true)) {
-            throw new InputException(json, "is a quick evaluation (\"quick\": true); the record's is the full one");
-        }
-        evaluationCost(results, json, e, configFile);
-        JsonNode imdb = require(json, e, "masked_lm", "IMDB held-out"), wiki = require(json, e, "masked_lm", "WikiText-2 valid");
-        JsonNode pos = require(json, e, "pos"), sst2 = require(json, e, "sst2");
-        JsonNode best = null;
-        for (JsonNode layer : pos.path("pretrained")) {
-            if (best == null || layer.path("dev_accuracy").asDouble() > best.path("dev_accuracy").asDouble()) {
-                best = layer;
+    /** How the book names milestone {@code step} in result names and attributes: 10000 → {@code 10k}. */
+    static String label(long step) {
+        return step % 1000 == 0 ? (step / 1000) + "k" : Long.toString(step);
+    }
+
+    /**
+     * The full evaluation of the weights kept at a milestone ({@code RUN/step-N/evaluation/evaluation.json}), with
+     * the parts the book compares: the masked LM on both corpora, the POS probe's best layer on dev, SST-2.
+     */
+    record Evaluated(long step, Path json, JsonNode root, JsonNode imdb, JsonNode wiki, JsonNode pos, JsonNode best, JsonNode sst2) {
+
+        static Evaluated read(RunDirectory run, long step) {
+            Path kept = run.milestone(step);
+            Path json = kept.resolve("evaluation").resolve("evaluation.json");
+            if (!Files.isRegularFile(json)) {
+                throw new InputException(json, "is missing: the record's weights of step " + step + " are evaluated with "
+                        + "`MINIBERT_JAVA_OPTS=-Xmx3g ./minibert evaluate " + RECORD + "/step-" + step + "` (full), which writes it");
             }
+            JsonNode e = Json.readObject(json, "an evaluation", 16 * InputFile.MIB);
+            if (e.path("quick").asBoolean(true)) {
+                throw new InputException(json, "is a quick evaluation (\"quick\": true); the record's is the full one");
+            }
+            if (e.path("step").asLong(-1) != step) {
+                throw new InputException(json, "evaluates step " + e.path("step").asText("(none)") + ", not the milestone's "
+                        + step + " whose folder holds it");
+            }
+            JsonNode pos = require(json, e, "pos");
+            JsonNode best = null;
+            for (JsonNode layer : pos.path("pretrained")) {
+                if (best == null || layer.path("dev_accuracy").asDouble() > best.path("dev_accuracy").asDouble()) {
+                    best = layer;
+                }
+            }
+            if (best == null) {
+                throw new InputException(json, "has no POS probe layers (\"pos\".\"pretrained\" is empty)");
+            }
+            return new Evaluated(step, json, e, require(json, e, "masked_lm", "IMDB held-out"),
+                    require(json, e, "masked_lm", "WikiText-2 valid"), pos, best, require(json, e, "sst2"));
         }
-        if (best == null) {
-            throw new InputException(json, "has no POS probe layers (\"pos\".\"pretrained\" is empty)");
+
+        double maskedAccuracy() {
+            return imdb.path("model").path("accuracy").asDouble();
         }
-        double maskedAcc = imdb.path("model").path("accuracy").asDouble();
-        double ppl = imdb.path("model").path("perplexity").asDouble();
-        double posAcc = best.path("accuracy").asDouble();
-        double sstAcc = sst2.path("pretrained").path("dev_accuracy").asDouble();
+
+        double perplexity() {
+            return imdb.path("model").path("perplexity").asDouble();
+        }
+
+        double posAccuracy() {
+            return best.path("accuracy").asDouble();
+        }
+
+        double sst2Accuracy() {
+            return sst2.path("pretrained").path("dev_accuracy").asDouble();
+        }
+
+        /** The four measures of the project summary's table, by their names in {@link #EXPECTATIONS}. */
+        double measure(String name) {
+            return switch (name) {
+                case "masked_accuracy" -> maskedAccuracy();
+                case "perplexity" -> perplexity();
+                case "pos_accuracy" -> posAccuracy();
+                case "sst2_accuracy" -> sst2Accuracy();
+                default -> throw new IllegalArgumentException(name);
+            };
+        }
+    }
+
+    /** A held-out loss that fell by less than this over 2,000 steps (nats) has levelled off, as the book words it. */
+    static final double LEVELLED = 0.02;
+
+    /** The measures of the project summary's table: name in {@link #EXPECTATIONS}, row title, higher is better. */
+    private static final String[][] MEASURES = {
+            {"masked_accuracy", "Masked accuracy, IMDB held-out"}, {"perplexity", "Perplexity, IMDB held-out"},
+            {"pos_accuracy", "POS accuracy, EWT test"}, {"sst2_accuracy", "SST-2 accuracy, dev"}};
+
+    /**
+     * One kept milestone beside the project summary's expectations for its step count (and the goals, where the issue
+     * set some), the baselines that need no pre-training, and what the log says about the run at that step: result
+     * {@code record/at-10k} (or {@code at-100k}, …).
+     */
+    private static void milestone(Results results, Evaluated ev, Evaluated previous, RunLog log, Expectations expected,
+                                  Path configFile) {
+        long step = ev.step();
+        JsonNode imdb = ev.imdb(), wiki = ev.wiki(), pos = ev.pos(), best = ev.best(), sst2 = ev.sst2();
+        double maskedAcc = ev.maskedAccuracy(), ppl = ev.perplexity(), posAcc = ev.posAccuracy(), sstAcc = ev.sst2Accuracy();
         double mostFrequent = pos.path("most_frequent_tag").asDouble();
         double bagOfWords = sst2.path("bag_of_words").path("dev_accuracy").asDouble();
         double majority = sst2.path("majority").asDouble();
@@ -226,57 +295,54 @@ public final class RecordResults implements ResultProducer {
             untrainedPos = Math.max(untrainedPos, layer.path("accuracy").asDouble());
         }
 
-        Map<String, double[]> range = expected.expectations().get(MILESTONE);
-        Map<String, Double> goal = expected.goals().get(MILESTONE);
+        Map<String, double[]> range = expected.expectations().get(step);
+        Map<String, Double> goal = expected.goals().get(step);                // none set for some step counts
         List<List<Object>> rows = new ArrayList<>();
-        rows.add(row("Masked accuracy, IMDB held-out", pct(maskedAcc), maskedAcc, range.get("masked_accuracy"),
-                goal.get("masked_accuracy"), true, true));
-        rows.add(row("Perplexity, IMDB held-out", fmt("%.1f", ppl), ppl, range.get("perplexity"), goal.get("perplexity"),
-                false, false));
-        rows.add(row("POS accuracy, EWT test (layer " + best.path("layer").asInt() + ", chosen on dev)", pct(posAcc), posAcc,
-                range.get("pos_accuracy"), goal.get("pos_accuracy"), true, true));
-        rows.add(row("SST-2 accuracy, dev", pct(sstAcc), sstAcc, range.get("sst2_accuracy"), goal.get("sst2_accuracy"),
-                true, true));
+        for (String[] m : MEASURES) {
+            boolean higherIsBetter = !m[0].equals("perplexity");
+            String title = m[0].equals("pos_accuracy") ? m[1] + " (layer " + best.path("layer").asInt() + ", chosen on dev)" : m[1];
+            double value = ev.measure(m[0]);
+            rows.add(row(title, higherIsBetter ? pct(value) : fmt("%.1f", value), value, range.get(m[0]),
+                    goal == null ? null : goal.get(m[0]), higherIsBetter, higherIsBetter));
+        }
 
-        // The tokens seen by step 10K against the corpus, and the held-out loss's fall over the last 2,000 steps.
+        // The tokens seen by the milestone against the corpus, and the held-out loss's fall over the 2,000 steps before it.
         long tokensAt = 0;
         double lrAt = Double.NaN;
         for (RunLog.TrainPoint t : log.train()) {
-            if (t.step() <= MILESTONE) {
+            if (t.step() <= step) {
                 tokensAt = t.tokens();
                 lrAt = t.lr();
             }
         }
         double lossAt = Double.NaN, lossBefore = Double.NaN, pplAt = Double.NaN, pplBefore = Double.NaN;
-        for (RunLog.EvalPoint ev : log.eval()) {
-            if (ev.step() == MILESTONE) {
-                lossAt = ev.loss();
-                pplAt = ev.perplexity();
-            } else if (ev.step() == MILESTONE - 2000) {
-                lossBefore = ev.loss();
-                pplBefore = ev.perplexity();
+        for (RunLog.EvalPoint e : log.eval()) {
+            if (e.step() == step) {
+                lossAt = e.loss();
+                pplAt = e.perplexity();
+            } else if (e.step() == step - 2000) {
+                lossBefore = e.loss();
+                pplBefore = e.perplexity();
             }
         }
-        JsonNode control = best.path("control_accuracy");
-        results.publish("record/evaluation").config(configFile).table("Recorded: minibert evaluate (full) on the "
-                        + "reference run's weights after " + fmt("%,d", MILESTONE) + " steps (" + RECORD + "/step-" + MILESTONE
-                        + "/evaluation/evaluation.json)", List.of("Measure", "minibert", "Baselines"), List.of(
-                List.of("Masked accuracy, IMDB held-out", pct(maskedAcc), "unigram " + pct(imdb.path("unigram").path("accuracy").asDouble())),
-                List.of("Perplexity, IMDB held-out", fmt("%.1f", ppl), "unigram " + fmt("%.0f", imdb.path("unigram").path("perplexity").asDouble())),
-                List.of("Masked accuracy, WikiText-2 valid", pct(wiki.path("model").path("accuracy").asDouble()),
-                        "unigram " + pct(wiki.path("unigram").path("accuracy").asDouble())),
-                List.of("Perplexity, WikiText-2 valid", fmt("%.1f", wiki.path("model").path("perplexity").asDouble()),
-                        "unigram " + fmt("%.0f", wiki.path("unigram").path("perplexity").asDouble())),
-                List.of("POS accuracy, EWT test (layer " + best.path("layer").asInt() + ", chosen on dev)", pct(posAcc),
-                        "most frequent tag " + pct(mostFrequent) + "; untrained model " + pct(untrainedPos) + "; control task "
-                                + pct(control.asDouble()) + " (selectivity " + pp(best.path("selectivity").asDouble()) + ")"),
-                List.of("SST-2 accuracy, dev", pct(sstAcc), "majority class " + pct(majority) + "; bag of words "
-                        + pct(bagOfWords) + "; fine-tuned from random initialisation " + pct(randomInit))));
+        String name = "record/at-" + label(step);
+        Publication pub = results.publish(name).config(configFile);
         for (String measure : range.keySet()) {
             double[] r = range.get(measure);
             boolean percent = !measure.equals("perplexity");
             pub.attribute("expected-" + measure.replace('_', '-'), percent ? fmt("%.0f–%.0f%%", 100 * r[0], 100 * r[1])
                     : fmt("%.0f–%.0f", r[0], r[1]));
+        }
+        if (goal != null) {
+            pub.attribute("goals-met", Long.toString(rows.stream().filter(r -> r.get(4).equals("met")).count()))
+                    .attribute("goals-missed", names(rows, 4, "not met"));
+        }
+        if (previous != null) {                                           // what the steps since the milestone before added
+            pub.attribute("previous-step", fmt("%,d", previous.step()))
+                    .attribute("masked-accuracy-gain", pp(maskedAcc - previous.maskedAccuracy()))
+                    .attribute("perplexity-before", fmt("%.1f", previous.perplexity()))
+                    .attribute("pos-accuracy-gain", pp(posAcc - previous.posAccuracy()))
+                    .attribute("sst2-accuracy-gain", pp(sstAcc - previous.sst2Accuracy()));
         }
         pub.attribute("masked-accuracy", pct(maskedAcc))
                 .attribute("pos-beats-most-frequent", posAcc > mostFrequent ? "beats" : "does not beat")
@@ -301,23 +367,72 @@ public final class RecordResults implements ResultProducer {
                 .attribute("sst2-versus-majority", pp(sstAcc - majority))
                 .attribute("sst2-random-init", pct(randomInit))
                 .attribute("sst2-versus-random-init", pp(sstAcc - randomInit))
-                .attribute("goals-met", Long.toString(rows.stream().filter(r -> r.get(4).equals("met")).count()))
-                .attribute("goals-missed", names(rows, 4, "not met"))
                 .attribute("short-of-expectation", names(rows, 5, "short of it"))
                 .attribute("above-expectation", names(rows, 5, "better"))
                 .attribute("tokens", fmt("%,d", tokensAt))
                 .attribute("tokens-millions", fmt("%.1f", tokensAt / 1e6))
                 .attribute("loss-fall-2000", Double.isNaN(lossBefore) ? "not in the log" : fmt("%.3f", lossBefore - lossAt))
+                .attribute("loss-trend", Double.isNaN(lossBefore) ? "cannot be told from the log"
+                        : lossBefore - lossAt >= LEVELLED ? "was still falling" : "had levelled off")
                 .attribute("lr-at", fmt("%.2e", lrAt))
                 .attribute("lr-share", fmt("%.0f%%", 100 * lrAt / log.settings().learningRate()))
-                .attribute("remaining-steps", fmt("%,d", log.settings().steps() - MILESTONE))
+                .attribute("remaining-steps", fmt("%,d", log.settings().steps() - step))
                 .attribute("log-perplexity-before", fmt("%.1f", pplBefore))
                 .attribute("log-perplexity-at", fmt("%.1f", pplAt))
-                .attribute("checkpoint-step", Long.toString(e.path("step").asLong()))
-                .table("Recorded: the reference run after " + fmt("%,d", MILESTONE) + " steps (minibert evaluate, full, on "
-                                + RECORD + "/step-" + MILESTONE + "), beside " + expected.source() + " and the goals",
-                        List.of("Measure", "After 10K steps (recorded)", "Expected (project summary)", "Goal",
-                                "Goal met", "Against the expectation"), rows);
+                .attribute("checkpoint-step", Long.toString(step));
+        List<String> header = new ArrayList<>(List.of("Measure", fmt("After %,d steps (recorded)", step),
+                "Expected (project summary)"));
+        if (goal != null) {
+            header.addAll(List.of("Goal", "Goal met"));
+        }
+        header.add("Against the expectation");
+        List<List<Object>> shown = rows.stream().map(r -> goal != null ? r
+                : List.of(r.get(0), r.get(1), r.get(2), r.get(5))).toList();
+        pub.table("Recorded: the reference run after " + fmt("%,d", step) + " steps (minibert evaluate, full, on " + RECORD
+                + "/step-" + step + "), beside " + expected.source() + (goal != null ? " and the goals" : ""), header, shown);
+    }
+
+    /**
+     * Every kept milestone's full evaluation side by side, a column each, with the baselines that need no pre-training
+     * (they do not depend on the weights; shown from the newest evaluation): result {@code record/evaluation}.
+     */
+    private static void evaluationTable(Results results, List<Evaluated> all, Path configFile) {
+        Evaluated last = all.get(all.size() - 1);
+        List<String> header = new ArrayList<>(List.of("Measure"));
+        all.forEach(ev -> header.add(fmt("After %,d steps", ev.step())));
+        header.add("Baselines");
+        JsonNode imdb = last.imdb(), wiki = last.wiki(), pos = last.pos(), sst2 = last.sst2();
+        double untrainedPos = 0;
+        for (JsonNode layer : pos.path("untrained")) {
+            untrainedPos = Math.max(untrainedPos, layer.path("accuracy").asDouble());
+        }
+        List<List<Object>> rows = new ArrayList<>();
+        rows.add(evaluationRow("Masked accuracy, IMDB held-out", all, ev -> pct(ev.maskedAccuracy()),
+                "unigram " + pct(imdb.path("unigram").path("accuracy").asDouble())));
+        rows.add(evaluationRow("Perplexity, IMDB held-out", all, ev -> fmt("%.1f", ev.perplexity()),
+                "unigram " + fmt("%.0f", imdb.path("unigram").path("perplexity").asDouble())));
+        rows.add(evaluationRow("Masked accuracy, WikiText-2 valid", all, ev -> pct(ev.wiki().path("model").path("accuracy").asDouble()),
+                "unigram " + pct(wiki.path("unigram").path("accuracy").asDouble())));
+        rows.add(evaluationRow("Perplexity, WikiText-2 valid", all, ev -> fmt("%.1f", ev.wiki().path("model").path("perplexity").asDouble()),
+                "unigram " + fmt("%.0f", wiki.path("unigram").path("perplexity").asDouble())));
+        rows.add(evaluationRow("POS accuracy, EWT test (the layer chosen on dev)", all,
+                ev -> pct(ev.posAccuracy()) + " (layer " + ev.best().path("layer").asInt() + "; control task "
+                        + pct(ev.best().path("control_accuracy").asDouble()) + ", selectivity " + pp(ev.best().path("selectivity").asDouble()) + ")",
+                "most frequent tag " + pct(pos.path("most_frequent_tag").asDouble()) + "; untrained model " + pct(untrainedPos)));
+        rows.add(evaluationRow("SST-2 accuracy, dev", all, ev -> pct(ev.sst2Accuracy()), "majority class "
+                + pct(sst2.path("majority").asDouble()) + "; bag of words " + pct(sst2.path("bag_of_words").path("dev_accuracy").asDouble())
+                + "; fine-tuned from random initialisation " + pct(sst2.path("random_init").path("dev_accuracy").asDouble())));
+        results.publish("record/evaluation").config(configFile).table("Recorded: minibert evaluate (full) on the reference "
+                + "run's kept weights (" + String.join(", ", all.stream().map(ev -> RECORD + "/step-" + ev.step()
+                + "/evaluation/evaluation.json").toList()) + ")", header, rows);
+    }
+
+    private static List<Object> evaluationRow(String measure, List<Evaluated> all, java.util.function.Function<Evaluated, String> value,
+                                              String baselines) {
+        List<Object> row = new ArrayList<>(List.of(measure));
+        all.forEach(ev -> row.add(value.apply(ev)));
+        row.add(baselines);
+        return row;
     }
 
     /** The budget for the full evaluation of one checkpoint on this machine: one hour, 3 GB of heap (read as the JVM's -Xmx3g). */
@@ -325,37 +440,54 @@ public final class RecordResults implements ResultProducer {
     static final long EVALUATION_HEAP_BYTES = 3L << 30;
 
     /**
-     * What the record's full evaluation cost: its wall time per part, the heap limit it ran under (a bound the heap
-     * in use never crossed) and the heap pools' peaks, against the budget of one hour and 3 GB.
+     * What each milestone's full evaluation cost: its wall time per part, the heap limit it ran under (a bound the heap
+     * in use never crossed) and the heap pools' peaks, against the budget of one hour and 3 GB; a column per milestone,
+     * and attributes per milestone ({@code 10k-minutes}, …).
      */
-    private static void evaluationCost(Results results, Path json, JsonNode e, Path configFile) {
-        JsonNode t = require(json, e, "seconds");
-        if (!e.path("max_heap_bytes").canConvertToLong() || !e.path("peak_heap_bytes").canConvertToLong()) {
-            throw new InputException(json, "has no \"max_heap_bytes\" or \"peak_heap_bytes\" (written by minibert evaluate "
-                    + "since it records the heap limit it ran under): evaluate the weights again");
+    private static void evaluationCost(Results results, List<Evaluated> all, Path configFile) {
+        Publication pub = results.publish("record/evaluation-cost").config(configFile);
+        List<String> header = new ArrayList<>(List.of("Part"));
+        List<List<Object>> rows = new ArrayList<>();
+        String[][] parts = {{"masked_lm", "masked LM (both corpora, unigram)"},
+                {"pos", "POS probe (features of two models, every layer, probes and controls)"},
+                {"sst2", "SST-2 (baselines, two fine-tunings)"}, {"bf16", "BF16 (masked LM, SST-2, sizes on disk)"},
+                {"total", "total (budget: one hour)"}};
+        for (String[] part : parts) {
+            rows.add(new ArrayList<>(List.of(part[1])));
         }
-        long max = e.path("max_heap_bytes").asLong(), peak = e.path("peak_heap_bytes").asLong();
-        double total = t.path("total").asDouble();
-        // The heap in use never exceeds the limit, and never exceeds the sum of the pools' peaks: the smaller bound.
-        long bound = Math.min(max, peak);
-        results.publish("record/evaluation-cost").config(configFile)
-                .attribute("seconds", fmt("%,.0f", total))
-                .attribute("minutes", fmt("%.0f", total / 60))
-                .attribute("limit-mib", fmt("%,d", max >> 20))
-                .attribute("peak-mib", fmt("%,d", peak >> 20))
-                .attribute("bound-gib", fmt("%.2f", bound / (double) (1L << 30)))
-                .attribute("time-verdict", total <= EVALUATION_SECONDS ? "within" : "over")
-                .attribute("heap-verdict", bound <= EVALUATION_HEAP_BYTES ? "within" : "over")
-                .table("Recorded: time and memory of the full evaluation of the weights after " + fmt("%,d", MILESTONE)
-                        + " steps (" + RECORD + "/step-" + MILESTONE + "/evaluation/evaluation.json)", List.of("Part", "Recorded"), List.of(
-                        List.of("masked LM (both corpora, unigram)", fmt("%,.0f s", t.path("masked_lm").asDouble())),
-                        List.of("POS probe (features of two models, every layer, probes and controls)", fmt("%,.0f s", t.path("pos").asDouble())),
-                        List.of("SST-2 (baselines, two fine-tunings)", fmt("%,.0f s", t.path("sst2").asDouble())),
-                        List.of("BF16 (masked LM, SST-2, sizes on disk)", fmt("%,.0f s", t.path("bf16").asDouble())),
-                        List.of("total (budget: one hour)", fmt("%,.0f s", total)),
-                        List.of("the JVM's heap limit (-Xmx) it ran under", fmt("%,d MiB", max >> 20)),
-                        List.of("peak heap (sum of the pools' peaks: an upper bound)", fmt("%,d MiB", peak >> 20)),
-                        List.of("heap in use, at most (budget: 3 GB, the JVM's -Xmx3g)", fmt("%.2f GiB", bound / (double) (1L << 30)))));
+        List<Object> limit = new ArrayList<>(List.of("the JVM's heap limit (-Xmx) it ran under"));
+        List<Object> peakRow = new ArrayList<>(List.of("peak heap (sum of the pools' peaks: an upper bound)"));
+        List<Object> inUse = new ArrayList<>(List.of("heap in use, at most (budget: 3 GB, the JVM's -Xmx3g)"));
+        for (Evaluated ev : all) {
+            JsonNode e = ev.root(), t = require(ev.json(), e, "seconds");
+            if (!e.path("max_heap_bytes").canConvertToLong() || !e.path("peak_heap_bytes").canConvertToLong()) {
+                throw new InputException(ev.json(), "has no \"max_heap_bytes\" or \"peak_heap_bytes\" (written by minibert "
+                        + "evaluate since it records the heap limit it ran under): evaluate the weights again");
+            }
+            long max = e.path("max_heap_bytes").asLong(), peak = e.path("peak_heap_bytes").asLong();
+            double total = t.path("total").asDouble();
+            // The heap in use never exceeds the limit, and never exceeds the sum of the pools' peaks: the smaller bound.
+            long bound = Math.min(max, peak);
+            String l = label(ev.step()) + "-";
+            pub.attribute(l + "seconds", fmt("%,.0f", total))
+                    .attribute(l + "minutes", fmt("%.0f", total / 60))
+                    .attribute(l + "limit-mib", fmt("%,d", max >> 20))
+                    .attribute(l + "peak-mib", fmt("%,d", peak >> 20))
+                    .attribute(l + "bound-gib", fmt("%.2f", bound / (double) (1L << 30)))
+                    .attribute(l + "time-verdict", total <= EVALUATION_SECONDS ? "within" : "over")
+                    .attribute(l + "heap-verdict", bound <= EVALUATION_HEAP_BYTES ? "within" : "over");
+            header.add(fmt("After %,d steps", ev.step()));
+            for (int i = 0; i < parts.length; i++) {
+                rows.get(i).add(fmt("%,.0f s", t.path(parts[i][0]).asDouble()));
+            }
+            limit.add(fmt("%,d MiB", max >> 20));
+            peakRow.add(fmt("%,d MiB", peak >> 20));
+            inUse.add(fmt("%.2f GiB", bound / (double) (1L << 30)));
+        }
+        rows.addAll(List.of(limit, peakRow, inUse));
+        pub.table("Recorded: time and memory of the full evaluation of the reference run's kept weights ("
+                + String.join(", ", all.stream().map(ev -> RECORD + "/step-" + ev.step() + "/evaluation/evaluation.json").toList())
+                + ")", header, rows);
     }
 
     /** The project summary's expectations at each step count, as quoted in {@link #EXPECTATIONS}. */
@@ -378,12 +510,15 @@ public final class RecordResults implements ResultProducer {
                 + " (configs/eval/seed-expectations.yaml)", header, rows);
     }
 
-    /** A row: measure, value, the expected range, the goal, met or not, and where the value sits in the range. */
-    private static List<Object> row(String measure, String shown, double value, double[] range, double goal,
+    /**
+     * A row: measure, value, the expected range, the goal ("–" where none is set), met or not, and where the value sits
+     * in the range.
+     */
+    private static List<Object> row(String measure, String shown, double value, double[] range, Double goal,
                                     boolean higherIsBetter, boolean percent) {
         String r = percent ? fmt("%.0f–%.0f%%", 100 * range[0], 100 * range[1]) : fmt("%.0f–%.0f", range[0], range[1]);
-        String g = (higherIsBetter ? "> " : "< ") + (percent ? fmt("%.0f%%", 100 * goal) : fmt("%.0f", goal));
-        boolean met = higherIsBetter ? value > goal : value < goal;
+        String g = goal == null ? "–" : (higherIsBetter ? "> " : "< ") + (percent ? fmt("%.0f%%", 100 * goal) : fmt("%.0f", goal));
+        boolean met = goal != null && (higherIsBetter ? value > goal : value < goal);
         boolean better = higherIsBetter ? value > range[1] : value < range[0];
         boolean worse = higherIsBetter ? value < range[0] : value > range[1];
         return List.of(measure, shown, r, g, met ? "met" : "not met", better ? "better" : worse ? "short of it" : "within");
@@ -477,10 +612,15 @@ public final class RecordResults implements ResultProducer {
                 }
                 goals.put(step(file, step.getKey()), m);
             }
-            for (String measure : List.of("masked_accuracy", "perplexity", "pos_accuracy", "sst2_accuracy")) {
-                if (!ranges.getOrDefault(MILESTONE, Map.of()).containsKey(measure)
-                        || !goals.getOrDefault(MILESTONE, Map.of()).containsKey(measure)) {
-                    throw new InputException(file, "needs an expectation and a goal for " + measure + " at step " + MILESTONE);
+            for (String[] m : MEASURES) {
+                if (!goals.getOrDefault(MILESTONE, Map.of()).containsKey(m[0])) {
+                    throw new InputException(file, "needs a goal for " + m[0] + " at step " + MILESTONE);
+                }
+                for (long step : RunDirectory.MILESTONES) {
+                    if (!ranges.getOrDefault(step, Map.of()).containsKey(m[0])) {
+                        throw new InputException(file, "needs an expectation for " + m[0] + " at step " + step
+                                + " (a milestone whose weights the run keeps)");
+                    }
                 }
             }
             return new Expectations(source, ranges, goals);

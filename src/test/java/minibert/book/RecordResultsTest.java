@@ -1,0 +1,100 @@
+package minibert.book;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import minibert.io.InputException;
+import minibert.train.RunDirectory;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * How the Results chapter reads the record's milestones: every kept milestone's full evaluation (10K, and 100K once the
+ * run has passed it), refused with the file named when it is missing, quick, or of another step; and the quoted
+ * expectations, which must cover every milestone the trainer keeps.
+ */
+class RecordResultsTest {
+
+    @TempDir
+    Path dir;
+
+    /** A full evaluation of {@code step} with the parts the book reads; the POS probe's layer 2 is best on dev. */
+    private static String evaluation(long step, boolean quick) {
+        return """
+                {"step": %d, "quick": %b,
+                 "masked_lm": {"IMDB held-out": {"model": {"accuracy": 0.41, "perplexity": 22.5}},
+                               "WikiText-2 valid": {"model": {"accuracy": 0.3, "perplexity": 90}}},
+                 "pos": {"pretrained": [{"layer": 1, "dev_accuracy": 0.80, "accuracy": 0.87},
+                                        {"layer": 2, "dev_accuracy": 0.90, "accuracy": 0.88},
+                                        {"layer": 3, "dev_accuracy": 0.85, "accuracy": 0.95}]},
+                 "sst2": {"pretrained": {"dev_accuracy": 0.84}}}
+                """.formatted(step, quick);
+    }
+
+    private RunDirectory runWith(long step, String json) throws IOException {
+        RunDirectory run = new RunDirectory(dir);
+        Path file = run.milestone(step).resolve("evaluation").resolve("evaluation.json");
+        Files.createDirectories(file.getParent());
+        Files.writeString(file, json);
+        return run;
+    }
+
+    @Test
+    void milestonesAreLabelledInThousands() {
+        assertEquals("10k", RecordResults.label(10_000));
+        assertEquals("100k", RecordResults.label(100_000));
+        assertEquals("2500", RecordResults.label(2_500));
+    }
+
+    @Test
+    void aMilestonesEvaluationGivesTheFourMeasuresWithThePosLayerChosenOnDev() throws IOException {
+        RecordResults.Evaluated ev = RecordResults.Evaluated.read(runWith(100_000, evaluation(100_000, false)), 100_000);
+        assertEquals(0.41, ev.measure("masked_accuracy"));
+        assertEquals(22.5, ev.measure("perplexity"));
+        assertEquals(0.88, ev.measure("pos_accuracy"), "layer 2, the best on dev, not layer 3, the best on test");
+        assertEquals(2, ev.best().path("layer").asInt());
+        assertEquals(0.84, ev.measure("sst2_accuracy"));
+    }
+
+    @Test
+    void aMissingQuickOrMisplacedEvaluationIsRefusedNamingTheFile() throws IOException {
+        RunDirectory empty = new RunDirectory(dir);
+        InputException missing = assertThrows(InputException.class, () -> RecordResults.Evaluated.read(empty, 100_000));
+        assertTrue(missing.getMessage().contains("step-100000") && missing.getMessage().contains("minibert evaluate"),
+                missing.getMessage());
+
+        RunDirectory quick = runWith(100_000, evaluation(100_000, true));
+        InputException q = assertThrows(InputException.class, () -> RecordResults.Evaluated.read(quick, 100_000));
+        assertTrue(q.getMessage().contains("quick"), q.getMessage());
+
+        RunDirectory misplaced = runWith(100_000, evaluation(10_000, false));   // the 10K evaluation copied into step-100000
+        InputException m = assertThrows(InputException.class, () -> RecordResults.Evaluated.read(misplaced, 100_000));
+        assertTrue(m.getMessage().contains("evaluates step 10000") && m.getMessage().contains("evaluation.json"), m.getMessage());
+    }
+
+    @Test
+    void theExpectationsMustCoverEveryKeptMilestone() throws IOException {
+        Path yaml = dir.resolve("expectations.yaml");
+        String tenK = """
+                source: "a summary"
+                expectations:
+                  10000: {masked_accuracy: [0.2, 0.3], perplexity: [50, 100], pos_accuracy: [0.8, 0.85], sst2_accuracy: [0.65, 0.7]}
+                goals:
+                  10000: {masked_accuracy: 0.3, perplexity: 50, pos_accuracy: 0.85, sst2_accuracy: 0.7}
+                """;
+        Files.writeString(yaml, tenK);
+        InputException e = assertThrows(InputException.class, () -> RecordResults.Expectations.load(yaml));
+        assertTrue(e.getMessage().contains("expectation for masked_accuracy at step 100000"), e.getMessage());
+
+        Files.writeString(yaml, tenK.replace("goals:", """
+                  100000: {masked_accuracy: [0.6, 0.7], perplexity: [15, 25], pos_accuracy: [0.9, 0.95], sst2_accuracy: [0.8, 0.85]}
+                goals:"""));
+        RecordResults.Expectations loaded = RecordResults.Expectations.load(yaml);
+        assertEquals(RunDirectory.MILESTONES, loaded.expectations().keySet().stream().collect(java.util.stream.Collectors.toSet()));
+        assertEquals(null, loaded.goals().get(100_000L), "goals are set for 10K steps only");
+    }
+}
