@@ -256,6 +256,15 @@ public final class RecordResults implements ResultProducer {
             return sst2.path("pretrained").path("dev_accuracy").asDouble();
         }
 
+        /** The best layer's POS accuracy of the same probe on the untrained model's features: a baseline. */
+        double untrainedPosAccuracy() {
+            double best = 0;
+            for (JsonNode layer : pos.path("untrained")) {
+                best = Math.max(best, layer.path("accuracy").asDouble());
+            }
+            return best;
+        }
+
         /** The four measures of the project summary's table, by their names in {@link #EXPECTATIONS}. */
         double measure(String name) {
             return switch (name) {
@@ -290,10 +299,7 @@ public final class RecordResults implements ResultProducer {
         double bagOfWords = sst2.path("bag_of_words").path("dev_accuracy").asDouble();
         double majority = sst2.path("majority").asDouble();
         double randomInit = sst2.path("random_init").path("dev_accuracy").asDouble();
-        double untrainedPos = 0;
-        for (JsonNode layer : pos.path("untrained")) {
-            untrainedPos = Math.max(untrainedPos, layer.path("accuracy").asDouble());
-        }
+        double untrainedPos = ev.untrainedPosAccuracy();
 
         Map<String, double[]> range = expected.expectations().get(step);
         Map<String, Double> goal = expected.goals().get(step);                // none set for some step counts
@@ -402,10 +408,7 @@ public final class RecordResults implements ResultProducer {
         all.forEach(ev -> header.add(fmt("After %,d steps", ev.step())));
         header.add("Baselines");
         JsonNode imdb = last.imdb(), wiki = last.wiki(), pos = last.pos(), sst2 = last.sst2();
-        double untrainedPos = 0;
-        for (JsonNode layer : pos.path("untrained")) {
-            untrainedPos = Math.max(untrainedPos, layer.path("accuracy").asDouble());
-        }
+        double untrainedPos = last.untrainedPosAccuracy();
         List<List<Object>> rows = new ArrayList<>();
         rows.add(evaluationRow("Masked accuracy, IMDB held-out", all, ev -> pct(ev.maskedAccuracy()),
                 "unigram " + pct(imdb.path("unigram").path("accuracy").asDouble())));
