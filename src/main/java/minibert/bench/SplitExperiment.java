@@ -13,7 +13,7 @@ import java.util.function.IntConsumer;
 
 /**
  * How the threads share a product on this machine: the projection x·Wᵀ ({@link ModelProducts#projection()})
- * cut into the pieces {@link Gemm#parallel} uses ({@link Gemm#pieceSize}), run through {@link Pool#forEach} with
+ * cut into the pieces {@link Gemm#parallel} uses ({@link Gemm#rowPieceSize}), run through {@link Pool#forEach} with
  * each piece timed and attributed to the thread that took it, beside the same product split once, one fixed
  * share per thread. Both ways take turns, round by round ({@link Comparison}).
  *
@@ -159,10 +159,10 @@ public final class SplitExperiment {
 
     /**
      * The rows [from, to) of C each piece covers: the pieces {@link Gemm#parallel} cuts a product of {@code m} rows
-     * into, by its own {@link Gemm#pieceSize}.
+     * into, by its own {@link Gemm#rowPieceSize}.
      */
     static List<int[]> pieceRows(int m) {
-        int size = Gemm.pieceSize(m, Gemm.MR);
+        int size = Gemm.rowPieceSize(m, Gemm.MR);
         List<int[]> out = new ArrayList<>();
         for (int from = 0; from < m; from += size) {
             out.add(new int[] {from, Math.min(m, from + size)});

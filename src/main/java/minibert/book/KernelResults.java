@@ -75,6 +75,8 @@ public final class KernelResults implements ResultProducer {
                 .attribute("kc", Integer.toString(Gemm.KC))
                 .attribute("nc", Integer.toString(Gemm.NC))
                 .attribute("pieces", Integer.toString(Gemm.PIECES_PER_THREAD))
+                .attribute("row-pieces", Integer.toString((products.rows() + Gemm.rowPieceSize(products.rows(), Gemm.MR) - 1)
+                        / Gemm.rowPieceSize(products.rows(), Gemm.MR)))
                 .attribute("whole-b", fmt("%,d", Gemm.WHOLE_B))
                 .attribute("i-blocks", Integer.toString((products.intermediate() + Gemm.KC - 1) / Gemm.KC))
                 .attribute("mc", Integer.toString(Gemm.MC))

@@ -140,8 +140,9 @@ public final class Gemm {
      * calling thread, and the pieces share it; each piece packs only its own share of the other operand. When the
      * rows are split and op(B) is small enough ({@value #WHOLE_B} numbers), it is packed for every block of k at
      * once, and each piece runs through all the blocks of k for its rows without waiting for the others between two
-     * blocks; otherwise the pieces meet after each block of k. Rows and columns are cut into
-     * {@value #PIECES_PER_THREAD} pieces per thread, which the threads take as they become free
+     * blocks; otherwise the pieces meet after each block of k. Rows and columns are cut into at least
+     * {@value #PIECES_PER_THREAD} pieces per thread, pieces of rows no taller than a block of A ({@link #rowPieceSize}),
+     * which the threads take as they become free
      * ({@link Pool#forEach}): on a shared machine one thread is often slowed for a while, and with one fixed share
      * each the other would wait for it. Every entry of C is computed the same way
      * whichever thread takes its piece, so the result does not depend on the split. Small products run on the
@@ -169,7 +170,7 @@ public final class Gemm {
             scale(beta, c, 0, ldc, 0, m, 0, n);
             return;
         }
-        int mr = tile.rows, chunk = pieceSize(extent, unit), pieces = (extent + chunk - 1) / chunk;
+        int mr = tile.rows, chunk = byColumns ? pieceSize(extent, unit) : rowPieceSize(extent, unit), pieces = (extent + chunk - 1) / chunk;
         double[][] scratch = SCRATCH.get();
         int width = ((n + NR - 1) / NR) * NR;                              // op(B)'s columns, padded to whole panels
         if (!byColumns && n <= NC && (long) width * k <= WHOLE_B) {
@@ -223,6 +224,16 @@ public final class Gemm {
     public static int pieceSize(int extent, int unit) {
         int pieces = Math.max(1, Math.min(PIECES_PER_THREAD * Pool.threads(), extent / unit));
         return ((extent + pieces - 1) / pieces + unit - 1) / unit * unit;
+    }
+
+    /**
+     * The rows of one piece when {@link #parallel} splits the rows of C: {@link #pieceSize}, but no taller than a block
+     * of A ({@value #MC} rows), so that a product of many rows is cut finer and a thread finishing its last piece leaves
+     * the other less to wait for. Finer still would cost: every piece streams all of the packed op(B) past its rows, and
+     * a piece shorter than a block of A would do so for fewer rows. ({@link #MC} is a multiple of every tile's rows.)
+     */
+    public static int rowPieceSize(int m, int mr) {
+        return Math.min(pieceSize(m, mr), MC);
     }
 
     /**

@@ -17,12 +17,15 @@ class SplitExperimentTest {
     void piecesTileTheRowsOfCAsGemmCutsThem() {
         for (int m : new int[] {2048, 301, 7}) {
             List<int[]> ranges = SplitExperiment.pieceRows(m);
-            assertEquals(Math.max(1, Math.min(Gemm.PIECES_PER_THREAD * Pool.threads(), m / Gemm.MR)), ranges.size(), "m = " + m);
+            int atLeast = Math.max(1, Math.min(Gemm.PIECES_PER_THREAD * Pool.threads(), m / Gemm.MR));
+            assertTrue(ranges.size() >= atLeast, "m = " + m + ": at least " + atLeast + " pieces, " + ranges.size());
+            assertEquals(Math.max(atLeast, (m + Gemm.MC - 1) / Gemm.MC), ranges.size(), "m = " + m + ": pieces no taller than MC");
             int next = 0;
             for (int[] r : ranges) {
                 assertEquals(next, r[0], "pieces are contiguous");
                 assertTrue(r[1] > r[0], "no piece is empty");
                 assertTrue(r[0] % Gemm.MR == 0, "a piece starts on a micro-tile row");
+                assertTrue(r[1] - r[0] <= Gemm.MC, "a piece is no taller than a block of A");
                 next = r[1];
             }
             assertEquals(m, next, "the pieces end at the last row");
