@@ -170,7 +170,8 @@ public final class Gemm {
             scale(beta, c, 0, ldc, 0, m, 0, n);
             return;
         }
-        int mr = tile.rows, chunk = byColumns ? pieceSize(extent, unit) : rowPieceSize(extent, unit), pieces = (extent + chunk - 1) / chunk;
+        int mr = tile.rows, chunk = byColumns ? pieceSize(extent, unit) : rowPieceSize(extent, unit);
+        int pieces = (extent + chunk - 1) / chunk;
         double[][] scratch = SCRATCH.get();
         int width = ((n + NR - 1) / NR) * NR;                              // op(B)'s columns, padded to whole panels
         if (!byColumns && n <= NC && (long) width * k <= WHOLE_B) {
