@@ -63,6 +63,7 @@ public final class KernelResults implements ResultProducer {
                     fmt("%.1f", r.floatSingle().median()), fmt("%.0f%%", 100 * r.floatSingle().median() / peakF)));
         }
         double spreadMedian = Sample.of(spreads).median(), spreadMax = Sample.of(spreads).max();
+        int rowPiece = Gemm.rowPieceSize(products.rows(), Gemm.MR);             // rows of a piece when Gemm splits rows
         table.attribute("peak", fmt("%.0f", peak))
                 .attribute("peak-float", fmt("%.0f", peakF))
                 .attribute("peak-float-ratio", fmt("%.2f", peakF / peak))
@@ -75,8 +76,7 @@ public final class KernelResults implements ResultProducer {
                 .attribute("kc", Integer.toString(Gemm.KC))
                 .attribute("nc", Integer.toString(Gemm.NC))
                 .attribute("pieces", Integer.toString(Gemm.PIECES_PER_THREAD))
-                .attribute("row-pieces", Integer.toString((products.rows() + Gemm.rowPieceSize(products.rows(), Gemm.MR) - 1)
-                        / Gemm.rowPieceSize(products.rows(), Gemm.MR)))
+                .attribute("row-pieces", Integer.toString((products.rows() + rowPiece - 1) / rowPiece))
                 .attribute("whole-b", fmt("%,d", Gemm.WHOLE_B))
                 .attribute("i-blocks", Integer.toString((products.intermediate() + Gemm.KC - 1) / Gemm.KC))
                 .attribute("mc", Integer.toString(Gemm.MC))

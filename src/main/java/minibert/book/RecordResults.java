@@ -331,6 +331,7 @@ public final class RecordResults implements ResultProducer {
                 pplBefore = e.perplexity();
             }
         }
+        double fall = lossBefore - lossAt;                                  // NaN unless the log has both evaluations
         String name = "record/at-" + label(step);
         Publication pub = results.publish(name).config(configFile);
         for (String measure : range.keySet()) {
@@ -377,9 +378,9 @@ public final class RecordResults implements ResultProducer {
                 .attribute("above-expectation", names(rows, 5, "better"))
                 .attribute("tokens", fmt("%,d", tokensAt))
                 .attribute("tokens-millions", fmt("%.1f", tokensAt / 1e6))
-                .attribute("loss-fall-2000", Double.isNaN(lossBefore) ? "not in the log" : fmt("%.3f", lossBefore - lossAt))
-                .attribute("loss-trend", Double.isNaN(lossBefore) ? "cannot be told from the log"
-                        : lossBefore - lossAt >= LEVELLED ? "was still falling" : "had levelled off")
+                .attribute("loss-fall-2000", Double.isNaN(fall) ? "not in the log" : fmt("%.3f", fall))
+                .attribute("loss-trend", Double.isNaN(fall) ? "cannot be told from the log"
+                        : fall >= LEVELLED ? "was still falling" : "had levelled off")
                 .attribute("lr-at", fmt("%.2e", lrAt))
                 .attribute("lr-share", fmt("%.0f%%", 100 * lrAt / log.settings().learningRate()))
                 .attribute("remaining-steps", fmt("%,d", log.settings().steps() - step))
