@@ -386,6 +386,8 @@ public final class RecordResults implements ResultProducer {
                 .attribute("remaining-steps", fmt("%,d", log.settings().steps() - step))
                 .attribute("log-perplexity-before", fmt("%.1f", pplBefore))
                 .attribute("log-perplexity-at", fmt("%.1f", pplAt))
+                .attribute("perplexity-and-accuracy", pairing(log.eval(), step, range.get("perplexity"),
+                        range.get("masked_accuracy")))
                 .attribute("checkpoint-step", Long.toString(step));
         List<String> header = new ArrayList<>(List.of("Measure", fmt("After %,d steps (recorded)", step),
                 "Expected (project summary)"));
@@ -397,6 +399,48 @@ public final class RecordResults implements ResultProducer {
                 : List.of(r.get(0), r.get(1), r.get(2), r.get(5))).toList();
         pub.table("Recorded: the reference run after " + fmt("%,d", step) + " steps (minibert evaluate, full, on " + RECORD
                 + "/step-" + step + "), beside " + expected.source() + (goal != null ? " and the goals" : ""), header, shown);
+    }
+
+    /**
+     * What the log's held-out evaluations up to {@code step} say about the project summary's pairing of a perplexity
+     * with a masked accuracy: among the evaluations whose perplexity is at or below the top of the expected range,
+     * the masked accuracy they reached, against the accuracy the summary expects with it. A perplexity in range means
+     * the model gives the right word as much probability, as a geometric mean over the masked positions, as the
+     * summary expects; the accuracy says how often that word also comes first.
+     *
+     * @param perplexity the expected perplexity [lowest, highest]
+     * @param accuracy   the expected masked accuracy [lowest, highest], as fractions
+     */
+    static String pairing(List<RunLog.EvalPoint> eval, long step, double[] perplexity, double[] accuracy) {
+        List<RunLog.EvalPoint> upTo = eval.stream().filter(e -> e.step() <= step).toList();
+        if (upTo.isEmpty()) {
+            return "The log has no held-out evaluation up to step " + fmt("%,d", step) + ".";
+        }
+        String expectedPpl = fmt("%.0f–%.0f", perplexity[0], perplexity[1]);
+        String expectedAcc = fmt("%.0f–%.0f%%", 100 * accuracy[0], 100 * accuracy[1]);
+        List<RunLog.EvalPoint> inRange = upTo.stream().filter(e -> e.perplexity() <= perplexity[1]).toList();
+        if (inRange.isEmpty()) {
+            RunLog.EvalPoint lowest = upTo.stream().min(java.util.Comparator.comparingDouble(RunLog.EvalPoint::perplexity))
+                    .orElseThrow();
+            return fmt("The log's held-out perplexity had not come down into the summary's range of %s by step %,d (its "
+                    + "lowest, %.1f, at step %,d), so the log cannot say which masked accuracy comes with such a "
+                    + "perplexity.", expectedPpl, step, lowest.perplexity(), lowest.step());
+        }
+        double lowestAcc = inRange.stream().mapToDouble(RunLog.EvalPoint::accuracy).min().orElseThrow();
+        double highestAcc = inRange.stream().mapToDouble(RunLog.EvalPoint::accuracy).max().orElseThrow();
+        String reached = highestAcc < accuracy[0]
+                ? fmt("below the %s that the summary expects beside such a perplexity, by %.1f pp at best: this model "
+                        + "gives the right word at least as much probability as the summary's perplexity asks (as a "
+                        + "geometric mean over the masked positions), but ranks it first less often", expectedAcc, 100 * (accuracy[0] - highestAcc))
+                : highestAcc <= accuracy[1]
+                ? fmt("within the %s that the summary expects beside such a perplexity", expectedAcc)
+                : fmt("above the %s that the summary expects beside such a perplexity", expectedAcc);
+        String count = (inRange.size() == 1 ? "one" : Integer.toString(inRange.size())) + " of the log's held-out evaluations";
+        return fmt("Up to step %,d, %s had a perplexity at or below %.0f, the top of the summary's range of %s (%s "
+                + "step %,d); %s masked accuracy %s, %s.", step, count, perplexity[1], expectedPpl,
+                inRange.size() == 1 ? "at" : "the first at", inRange.get(0).step(), inRange.size() == 1 ? "its" : "their",
+                lowestAcc == highestAcc ? "was " + pct(lowestAcc)
+                        : "ranged from " + pct(lowestAcc) + " to " + pct(highestAcc), reached);
     }
 
     /**

@@ -97,4 +97,41 @@ class RecordResultsTest {
         assertEquals(RunDirectory.MILESTONES, loaded.expectations().keySet().stream().collect(java.util.stream.Collectors.toSet()));
         assertEquals(null, loaded.goals().get(100_000L), "goals are set for 10K steps only");
     }
+
+    private static final double[] PPL = {15, 25}, ACC = {0.6, 0.7};
+
+    private static java.util.List<minibert.explore.RunLog.EvalPoint> log(double[]... stepPplAcc) {
+        return java.util.Arrays.stream(stepPplAcc)
+                .map(e -> new minibert.explore.RunLog.EvalPoint((long) e[0], Math.log(e[1]), e[2], e[1])).toList();
+    }
+
+    @Test
+    void thePairingCountsOnlyTheEvaluationsAtTheExpectedPerplexityUpToTheMilestone() {
+        var eval = log(new double[] {3_000, 40.1, 0.31}, new double[] {7_000, 24.9, 0.413}, new double[] {9_000, 25.3, 0.55},
+                new double[] {11_000, 23.0, 0.437}, new double[] {13_000, 19.0, 0.99});
+        String s = RecordResults.pairing(eval, 11_000, PPL, ACC);
+        assertTrue(s.startsWith("Up to step 11,000, 2 of the log's held-out evaluations had a perplexity at or below 25"), s);
+        assertTrue(s.contains("(the first at step 7,000)"), s);
+        assertTrue(s.contains("ranged from 41.3% to 43.7%"), "step 9,000 (25.3) is outside, step 13,000 after: " + s);
+        assertTrue(s.contains("below the 60–70%") && s.contains("by 16.3 pp at best") && s.contains("ranks it first less often"), s);
+    }
+
+    @Test
+    void thePairingSaysWhenTheAccuracyIsWithinOrAboveTheExpectation() {
+        assertTrue(RecordResults.pairing(log(new double[] {5_000, 21, 0.65}), 5_000, PPL, ACC)
+                .contains("one of the log's held-out evaluations had a perplexity at or below 25, the top of the summary's "
+                        + "range of 15–25 (at step 5,000); its masked accuracy was 65.0%, within the 60–70%"));
+        assertTrue(RecordResults.pairing(log(new double[] {5_000, 21, 0.62}, new double[] {6_000, 20, 0.71}), 6_000, PPL, ACC)
+                .contains("ranged from 62.0% to 71.0%, above the 60–70%"));
+    }
+
+    @Test
+    void thePairingSaysWhenThePerplexityNeverReachedTheRange() {
+        String s = RecordResults.pairing(log(new double[] {1_000, 80.2, 0.2}, new double[] {2_000, 61.7, 0.25},
+                new double[] {3_000, 66.0, 0.26}), 3_000, PPL, ACC);
+        assertEquals("The log's held-out perplexity had not come down into the summary's range of 15–25 by step 3,000 (its "
+                + "lowest, 61.7, at step 2,000), so the log cannot say which masked accuracy comes with such a perplexity.", s);
+        assertEquals("The log has no held-out evaluation up to step 500.", RecordResults.pairing(log(new double[] {1_000, 80, 0.2}),
+                500, PPL, ACC));
+    }
 }
