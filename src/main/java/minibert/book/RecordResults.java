@@ -122,6 +122,8 @@ public final class RecordResults implements ResultProducer {
                 .attribute("recorded-hours", fmt("%.1f", wall / 3600))
                 .attribute("training-hours", fmt("%.1f", trainingSeconds / 3600))
                 .attribute("unrecorded", gaps.isEmpty() ? "none" : String.join(" and ", gaps))
+                .attribute("uncommitted-steps", uncommittedSteps(p.path("segments")))
+                .attribute("newest-segment", newestSegment(p.path("segments")))
                 .attribute("speed-slow", fmt("%,.0f", slow))
                 .attribute("speed-fast", fmt("%,.0f", fast))
                 .attribute("speed-ratio", fmt("%.1f", fast / slow))
@@ -129,6 +131,45 @@ public final class RecordResults implements ResultProducer {
                                 .substring(0, 12) + ", corpus " + p.path("corpus_sha256").asText().substring(0, 12) + ", "
                                 + p.path("precision").asText() + ", " + p.path("jdk").asText() + ", " + p.path("machine").asText() + ")",
                         List.of("Steps", "Started", "Wall time", "Commit", "Ended by"), rows);
+    }
+
+    /**
+     * The steps that ran a jar built from a modified tree (a segment's commit "uncommitted on …"), as merged ranges
+     * ("51,313–69,000"), or "none". The chapter describes one such build, so segments naming two are refused.
+     */
+    static String uncommittedSteps(JsonNode segments) {
+        List<long[]> ranges = new ArrayList<>();
+        String build = null;
+        for (JsonNode s : segments) {
+            String commit = s.path("commit").asText();
+            if (!commit.startsWith("uncommitted")) {
+                continue;
+            }
+            if (build == null) {
+                build = commit;
+            } else if (!build.equals(commit)) {
+                throw new IllegalStateException("the reference run's provenance.json names two builds of modified trees, '"
+                        + build + "' and '" + commit + "': the Results chapter describes one");
+            }
+            long from = s.path("from_step").asLong(), to = s.path("to_step").asLong();
+            long[] last = ranges.isEmpty() ? null : ranges.get(ranges.size() - 1);
+            if (last != null && last[1] == from) {
+                last[1] = to;
+            } else {
+                ranges.add(new long[] {from, to});
+            }
+        }
+        return ranges.isEmpty() ? "none" : String.join(" and ", ranges.stream().map(r -> fmt("%,d–%,d", r[0], r[1])).toList());
+    }
+
+    /** How the newest segment ended, as the chapter's sentence about it says it. */
+    static String newestSegment(JsonNode segments) {
+        String ending = segments.isEmpty() ? "" : segments.get(segments.size() - 1).path("ended_by").asText();
+        return ending.startsWith("running")
+                ? "the newest segment, still training when the record was committed, is the one marked \"running\" at the "
+                        + "checkpoint the record keeps"
+                : ending.equals("finished") ? "the last segment ran to the end of the schedule (\"finished\")"
+                : "the newest segment's end is recorded as \"" + ending + "\"";
     }
 
     // ------------------------------------------------------------------ curves

@@ -134,4 +134,33 @@ class RecordResultsTest {
         assertEquals("The log has no held-out evaluation up to step 500.", RecordResults.pairing(log(new double[] {1_000, 80, 0.2}),
                 500, PPL, ACC));
     }
+
+    private static com.fasterxml.jackson.databind.JsonNode segments(String json) throws IOException {
+        return new com.fasterxml.jackson.databind.ObjectMapper().readTree(json);
+    }
+
+    @Test
+    void theStepsOfAModifiedTreesBuildAreMergedAndASecondSuchBuildIsRefused() throws IOException {
+        String a = "\"uncommitted on b33372b49630 (built from a modified tree)\"";
+        var segs = segments("[{\"from_step\": 0, \"to_step\": 4016, \"commit\": \"998532f7d16c\", \"ended_by\": \"interrupted\"},"
+                + "{\"from_step\": 4016, \"to_step\": 5103, \"commit\": " + a + ", \"ended_by\": \"interrupted\"},"
+                + "{\"from_step\": 5103, \"to_step\": 6007, \"commit\": " + a + ", \"ended_by\": \"interrupted\"},"
+                + "{\"from_step\": 6007, \"to_step\": 7001, \"commit\": \"e7245ae00000\", \"ended_by\": \"interrupted\"},"
+                + "{\"from_step\": 7001, \"to_step\": 7003, \"commit\": " + a + ", \"ended_by\": \"finished\"}]");
+        assertEquals("4,016–6,007 and 7,001–7,003", RecordResults.uncommittedSteps(segs));
+        assertEquals("the last segment ran to the end of the schedule (\"finished\")", RecordResults.newestSegment(segs));
+        assertEquals("none", RecordResults.uncommittedSteps(segments("[{\"from_step\": 0, \"to_step\": 9, \"commit\": \"abc\"}]")));
+        var two = segments("[{\"from_step\": 0, \"to_step\": 9, \"commit\": " + a + "},"
+                + "{\"from_step\": 9, \"to_step\": 13, \"commit\": \"uncommitted on 0123456789ab\"}]");
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> RecordResults.uncommittedSteps(two));
+        assertTrue(e.getMessage().contains("uncommitted on 0123456789ab"), e.getMessage());
+    }
+
+    @Test
+    void theNewestSegmentIsDescribedAsItsEndingSays() throws IOException {
+        assertTrue(RecordResults.newestSegment(segments("[{\"ended_by\": \"running: recorded at the checkpoint of step 7\"}]"))
+                .contains("still training when the record was committed"));
+        assertEquals("the newest segment's end is recorded as \"interrupted\"",
+                RecordResults.newestSegment(segments("[{\"ended_by\": \"finished\"}, {\"ended_by\": \"interrupted\"}]")));
+    }
 }
