@@ -30,8 +30,14 @@ import java.util.Locale;
 public final class StepBenchmark {
 
     /** One variant's figures; {@code allocatedBytesPerStep} is −1 when not counted. */
+    /**
+     * One variant's figures; {@code allocatedBytesPerStep} is −1 when not counted. {@code roundSeconds} holds each
+     * timed step in the order of the rounds, and {@code beside} what a measurement taken right after each of them
+     * returned (empty when there was none), so that the two can be compared round by round.
+     */
     public record Figures(String precision, String backend, double medianSeconds, double minSeconds, double maxSeconds,
-                          double[] phaseShares, long allocatedBytesPerStep, long bufferBytes) {
+                          double[] phaseShares, long allocatedBytesPerStep, long bufferBytes, double[] roundSeconds,
+                          double[] beside) {
     }
 
     private StepBenchmark() {
@@ -57,10 +63,12 @@ public final class StepBenchmark {
     /**
      * As {@link #run(List, Batch, int, int, int, double)}, with the learners from {@code slow} on (a slow backend,
      * EJML) taking part only in the first {@code slowSteps} rounds, after one warm-up step, their allocation not
-     * counted; {@code backends} names each learner's backend in its figures.
+     * counted; {@code backends} names each learner's backend in its figures. {@code besideFirst}, when not null, is
+     * measured right after each timed step of the first learner, in the same round (its figures' {@code beside}).
      */
     public static List<Figures> run(List<Learner> learners, List<String> backends, int slow, Batch batch, int warmUp,
-                                    int steps, int slowSteps, int allocationSteps, double learningRate) {
+                                    int steps, int slowSteps, int allocationSteps, double learningRate,
+                                    java.util.function.DoubleSupplier besideFirst) {
         UpdateReport report = new UpdateReport();
         Tally tally = new Tally();
         for (int k = 0; k < learners.size(); k++) {
@@ -70,6 +78,7 @@ public final class StepBenchmark {
             settleAfter(backends.get(k));
         }
         double[][] seconds = new double[learners.size()][];
+        double[] beside = new double[besideFirst == null ? 0 : steps];
         long[][] phasesBefore = new long[learners.size()][];
         for (int k = 0; k < learners.size(); k++) {
             seconds[k] = new double[k < slow ? steps : Math.min(steps, slowSteps)];
@@ -85,6 +94,9 @@ public final class StepBenchmark {
                 step(learners.get(k), batch, warmUp + s, learningRate, tally, report);
                 seconds[k][s] = (System.nanoTime() - t0) / 1e9;
                 settleAfter(backends.get(k));
+                if (k == 0 && besideFirst != null) {
+                    beside[s] = besideFirst.getAsDouble();
+                }
             }
         }
         List<Figures> out = new ArrayList<>();
@@ -107,7 +119,7 @@ public final class StepBenchmark {
             double[] sorted = seconds[k].clone();
             Arrays.sort(sorted);
             out.add(new Figures(l.precision(), backends.get(k), median(sorted), sorted[0], sorted[sorted.length - 1], shares,
-                    perStep, l.bufferEntries() * l.bytesPerEntry()));
+                    perStep, l.bufferEntries() * l.bytesPerEntry(), seconds[k].clone(), k == 0 ? beside : new double[0]));
         }
         return out;
     }
@@ -159,7 +171,7 @@ public final class StepBenchmark {
             double[] sorted = seconds[k].clone();
             Arrays.sort(sorted);
             out.add(new Figures(l.precision(), "", median(sorted), sorted[0], sorted[sorted.length - 1], shares, perStep,
-                    l.bufferEntries() * l.bytesPerEntry()));
+                    l.bufferEntries() * l.bytesPerEntry(), seconds[k].clone(), new double[0]));
         }
         return out;
     }
