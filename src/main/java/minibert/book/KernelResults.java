@@ -79,6 +79,7 @@ public final class KernelResults implements ResultProducer {
                 .attribute("row-pieces", Integer.toString((products.rows() + rowPiece - 1) / rowPiece))
                 .attribute("whole-b", fmt("%,d", Gemm.WHOLE_B))
                 .attribute("i-blocks", Integer.toString((products.intermediate() + Gemm.KC - 1) / Gemm.KC))
+                .attribute("rows-blocks", Integer.toString((products.rows() + Gemm.KC - 1) / Gemm.KC))
                 .attribute("mc", Integer.toString(Gemm.MC))
                 .attribute("lanes", Integer.toString(Gemm.L))
                 .attribute("threads", Integer.toString(Gemm.threads()))

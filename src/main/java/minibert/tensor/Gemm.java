@@ -136,11 +136,12 @@ public final class Gemm {
     /**
      * GEMM split across the fixed pool: by rows of C, or by columns when C is wider than tall (the MLM
      * decoder, M × V with M the masked rows), or along k when C is small and k long ({@link #byDepth}). The operand
-     * that every piece needs whole (op(B) when the rows are split, op(A) when the columns are) is packed once, on the
-     * calling thread, and the pieces share it; each piece packs only its own share of the other operand. When the
-     * rows are split and op(B) is small enough ({@value #WHOLE_B} numbers), it is packed for every block of k at
-     * once, and each piece runs through all the blocks of k for its rows without waiting for the others between two
-     * blocks; otherwise the pieces meet after each block of k. Rows and columns are cut into at least
+     * that every piece needs whole (op(B) when the rows are split, op(A) when the columns are) is packed once, and the
+     * pieces share it; each piece packs only its own share of the other operand. When that shared operand is small
+     * enough ({@value #WHOLE_B} numbers), it is packed for every block of k at once (op(B) on the calling thread;
+     * op(A), a weight gradient's activations over a long k, a block of k per task by the pool), and each piece runs
+     * through all the blocks of k without waiting for the others between two blocks; otherwise the pieces meet after
+     * each block of k. Rows and columns are cut into at least
      * {@value #PIECES_PER_THREAD} pieces per thread, pieces of rows no taller than a block of A ({@link #rowPieceSize}),
      * which the threads take as they become free
      * ({@link Pool#forEach}): on a shared machine one thread is often slowed for a while, and with one fixed share
@@ -189,14 +190,31 @@ public final class Gemm {
             });
             return;
         }
+        int tall = (m + mr - 1) / mr * mr;                                  // op(A)'s rows, padded to whole panels
+        if (byColumns && (long) tall * k <= WHOLE_B) {
+            // op(A) whole, every block of k, packed once, the blocks shared out among the threads: each piece of columns
+            // then runs through all the blocks of k without waiting for the other pieces between two blocks (the
+            // FFN's H × I weight gradient, over k = B·T)
+            double[] packedA = grow(scratch, 3, tall * k);
+            int blocks = (k + KC - 1) / KC;
+            Pool.forEach(blocks, blk -> packA(mr, transA, a, 0, lda, 0, m, blk * KC, Math.min(KC, k - blk * KC), alpha, packedA,
+                    blk * KC * tall));
+            Pool.forEach(pieces, piece -> {
+                for (int p0 = 0; p0 < k; p0 += KC) {
+                    columns(mr, transA, transB, m, piece * chunk, Math.min(n, (piece + 1) * chunk), p0, Math.min(KC, k - p0),
+                            packedA, p0 * tall, b, 0, ldb, p0 == 0 ? beta : 1, c, 0, ldc);
+                }
+            });
+            return;
+        }
         for (int p0 = 0; p0 < k; p0 += KC) {
             int kc = Math.min(KC, k - p0), from = p0;
             double betaHere = p0 == 0 ? beta : 1;                           // later k blocks accumulate
-            if (byColumns) {                                                // op(A) whole, packed once
-                double[] packedA = grow(scratch, 3, ((m + mr - 1) / mr) * mr * kc);
-                packA(mr, transA, a, 0, lda, 0, m, p0, kc, alpha, packedA);
+            if (byColumns) {                                                // op(A) whole, packed once per block of k
+                double[] packedA = grow(scratch, 3, tall * kc);
+                packA(mr, transA, a, 0, lda, 0, m, p0, kc, alpha, packedA, 0);
                 Pool.forEach(pieces, piece -> columns(mr, transA, transB, m, piece * chunk, Math.min(n, (piece + 1) * chunk), from, kc,
-                        packedA, b, 0, ldb, betaHere, c, 0, ldc));
+                        packedA, 0, b, 0, ldb, betaHere, c, 0, ldc));
             } else {                                                        // op(B) whole, packed once per block of NC columns
                 for (int jc = 0; jc < n; jc += NC) {
                     int nc = Math.min(NC, n - jc), j0 = jc;
@@ -320,24 +338,24 @@ public final class Gemm {
         double[] packedA = scratch[0];
         for (int ic = i0; ic < i1; ic += MC) {
             int mc = Math.min(MC, i1 - ic);
-            packA(mr, transA, a, aOff, lda, ic, mc, p0, kc, alpha, packedA); // α·op(A)[ic:ic+mc, p0:p0+kc], mr-tall panels
+            packA(mr, transA, a, aOff, lda, ic, mc, p0, kc, alpha, packedA, 0); // α·op(A)[ic:ic+mc, p0:p0+kc], mr-tall panels
             tiles(mr, transA, packedA, 0, mc, kc, packedB, bOff, nc, beta, c, cOff + ic * ldc + jc, ldc, scratch[2]);
         }
     }
 
     /**
      * Columns [j0, j1) of C, all its m rows, from one block of k (p0…p0+kc−1) whose α·op(A) is packed whole in
-     * {@code packedA}: op(B) is packed {@link #NC} columns at a time.
+     * {@code packedA} from {@code aBase} on: op(B) is packed {@link #NC} columns at a time.
      */
     private static void columns(int mr, boolean transA, boolean transB, int m, int j0, int j1, int p0, int kc, double[] packedA,
-                                double[] b, int bOff, int ldb, double beta, double[] c, int cOff, int ldc) {
+                                int aBase, double[] b, int bOff, int ldb, double beta, double[] c, int cOff, int ldc) {
         double[][] scratch = SCRATCH.get();
         for (int jc = j0; jc < j1; jc += NC) {
             int nc = Math.min(NC, j1 - jc);
             double[] packedB = grow(scratch, 1, ((nc + NR - 1) / NR) * NR * kc);
             packB(transB, b, bOff, ldb, p0, kc, jc, nc, packedB, 0);
             for (int ic = 0; ic < m; ic += MC) {
-                tiles(mr, transA, packedA, ic * kc, Math.min(MC, m - ic), kc, packedB, 0, nc, beta, c, cOff + ic * ldc + jc, ldc,
+                tiles(mr, transA, packedA, aBase + ic * kc, Math.min(MC, m - ic), kc, packedB, 0, nc, beta, c, cOff + ic * ldc + jc, ldc,
                         scratch[2]);
             }
         }
@@ -383,7 +401,7 @@ public final class Gemm {
                 int kc = Math.min(KC, k - p0);
                 packB(transB, b, 0, ldb, p0, kc, jc, nc, packedB, 0);
                 for (int ic = 0; ic < m; ic += MC) {
-                    packA(TILE.rows, transA, a, 0, lda, ic, Math.min(MC, m - ic), p0, kc, 1, scratch[0]);
+                    packA(TILE.rows, transA, a, 0, lda, ic, Math.min(MC, m - ic), p0, kc, 1, scratch[0], 0);
                 }
             }
         }
@@ -429,8 +447,9 @@ public final class Gemm {
     }
 
     /**
-     * Packs α·op(A) rows i0…i0+mc−1, columns p0…p0+kc−1, into panels of {@code mr} rows, in the layout that makes
-     * the packing a vector copy, and zeros below the last row:
+     * Packs α·op(A) rows i0…i0+mc−1, columns p0…p0+kc−1, into panels of {@code mr} rows in {@code out} from
+     * {@code outOff} on (offsets below are from there), in the layout that makes the packing a vector copy, and zeros
+     * below the last row:
      * <ul>
      * <li>without a transpose, each row of a panel whole ({@code kc} numbers) before the next:
      *     op(A)[i0 + ir + r, p0 + p] goes to {@code out[ir·kc + r·kc + p]}, copied from a row of A a vector at a time;
@@ -445,11 +464,11 @@ public final class Gemm {
      */
     // tag::packA[]
     private static void packA(int mr, boolean transA, double[] a, int aOff, int lda, int i0, int mc, int p0, int kc, double alpha,
-                              double[] out) {
+                              double[] out, int outOff) {
         if (transA) {
             boolean vectors = mr == AL;
             for (int ir = 0; ir < mc; ir += mr) {                           // one panel at a time, written front to back
-                int h = Math.min(mr, mc - ir), base = ir * kc, from = aOff + p0 * lda + i0 + ir;
+                int h = Math.min(mr, mc - ir), base = outOff + ir * kc, from = aOff + p0 * lda + i0 + ir;
                 if (vectors && h == mr) {
                     for (int p = 0; p < kc; p++) {                          // op(A)[i0+ir…, p0+p] = A[p0+p, i0+ir…]
                         DoubleVector.fromArray(SA, a, from + p * lda).mul(alpha).intoArray(out, base + p * mr);
@@ -465,7 +484,7 @@ public final class Gemm {
             return;
         }
         for (int ir = 0; ir < mc; ir += mr) {
-            int base = ir * kc, h = Math.min(mr, mc - ir);
+            int base = outOff + ir * kc, h = Math.min(mr, mc - ir);
             for (int r = 0; r < mr; r++) {
                 int o = base + r * kc;
                 if (r >= h) {

@@ -191,8 +191,7 @@ class GemmTest {
     @Test
     void splitProductsShareTheWholeOperandAcrossBlocksOfK() {
         // rows split (m ≥ n) and columns split (n > m), each with several blocks along k (k > KC), m > MC, edges
-        // in every direction, every transpose: the pieces share the operand packed once (rows split: for all
-        // of k at once)
+        // in every direction, every transpose: the pieces share the operand packed once, for all of k at once
         Random rnd = new Random(16);
         int[][] shapes = {{Gemm.MC * 3 + 5, 37, Gemm.KC * 2 + 7}, {Gemm.MC + 7, Gemm.MC * 6 + 3, Gemm.KC + 9}};
         for (int[] shape : shapes) {
@@ -232,6 +231,26 @@ class GemmTest {
                     Products.EJML.gemm(ta, tb, 0.75, a, b, -0.5, expected);
                     assertTrue(relativeError(got.data, expected.data) <= 1e-12, where);
                 }
+            }
+        }
+    }
+
+    @Test
+    void columnSplitsWithAnOperandTooLargeToPackWholeMeetAfterEachBlockOfK() {
+        // n > m (columns split) with op(A) of more than WHOLE_B numbers over all of k: packed one block of k at a time,
+        // the pieces meeting after each (below that, op(A) is packed for all of k at once: the test above); the same
+        // sums as one thread, bit for bit, in every transpose
+        Random rnd = new Random(18);
+        int m = 1024 + 3, k = Gemm.WHOLE_B / 1024 + 7, n = m + 5;          // n > m (columns split), k < 4·n (not byDepth)
+        assertTrue((long) ((m + Gemm.MR - 1) / Gemm.MR) * Gemm.MR * k > Gemm.WHOLE_B);
+        for (boolean ta : new boolean[] {false, true}) {
+            for (boolean tb : new boolean[] {false, true}) {
+                DMatrixRMaj a = ta ? random(k, m, rnd) : random(m, k, rnd), b = tb ? random(n, k, rnd) : random(k, n, rnd);
+                DMatrixRMaj c0 = random(m, n, rnd), got = c0.copy(), single = c0.copy();
+                Gemm.parallel(ta, tb, m, n, k, 0.75, a.data, a.numCols, b.data, b.numCols, -0.5, got.data, n);
+                Gemm.gemm(ta, tb, m, n, k, 0.75, a.data, a.numCols, b.data, b.numCols, -0.5, single.data, n);
+                assertArrayEquals(single.data, got.data, "threads change the order of no sum: " + m + "×" + n + "×" + k
+                        + " transA=" + ta + " transB=" + tb);
             }
         }
     }
