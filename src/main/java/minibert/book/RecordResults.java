@@ -162,8 +162,18 @@ public final class RecordResults implements ResultProducer {
         return ranges.isEmpty() ? "none" : String.join(" and ", ranges.stream().map(r -> fmt("%,d–%,d", r[0], r[1])).toList());
     }
 
-    /** How the newest segment ended, as the chapter's sentence about it says it. */
+    /**
+     * How the newest segment ended, as the chapter's sentence about it says it. The chapter also says that every
+     * recorded segment before the newest was ended with SIGTERM ("interrupted"): a record that says otherwise is refused.
+     */
     static String newestSegment(JsonNode segments) {
+        for (int i = 0; i < segments.size() - 1; i++) {
+            String ended = segments.get(i).path("ended_by").asText();
+            if (!ended.equals("interrupted")) {
+                throw new IllegalStateException("the reference run's provenance.json: segment " + (i + 1) + " ended '" + ended
+                        + "', where the Results chapter says that every segment before the newest was interrupted");
+            }
+        }
         String ending = segments.isEmpty() ? "" : segments.get(segments.size() - 1).path("ended_by").asText();
         return ending.startsWith("running")
                 ? "the newest segment, still training when the record was committed, is the one marked \"running\" at the "
@@ -469,19 +479,31 @@ public final class RecordResults implements ResultProducer {
         }
         double lowestAcc = inRange.stream().mapToDouble(RunLog.EvalPoint::accuracy).min().orElseThrow();
         double highestAcc = inRange.stream().mapToDouble(RunLog.EvalPoint::accuracy).max().orElseThrow();
-        String reached = highestAcc < accuracy[0]
-                ? fmt("below the %s that the summary expects beside such a perplexity, by %.1f pp at best: this model "
-                        + "gives the right word at least as much probability as the summary's perplexity asks (as a "
-                        + "geometric mean over the masked positions), but ranks it first less often", expectedAcc, 100 * (accuracy[0] - highestAcc))
-                : highestAcc <= accuracy[1]
-                ? fmt("within the %s that the summary expects beside such a perplexity", expectedAcc)
-                : fmt("above the %s that the summary expects beside such a perplexity", expectedAcc);
+        String expectation = fmt("the %s that the summary expects beside such a perplexity", expectedAcc);
+        String reached;
+        if (highestAcc < accuracy[0]) {
+            reached = fmt("below %s, by %.1f pp at best: this model gives the right word at least as much probability as "
+                    + "the summary's perplexity asks (as a geometric mean over the masked positions), but ranks it first "
+                    + "less often", expectation, 100 * (accuracy[0] - highestAcc));
+        } else if (lowestAcc > accuracy[1]) {
+            reached = "above " + expectation;
+        } else if (lowestAcc >= accuracy[0] && highestAcc <= accuracy[1]) {
+            reached = "within " + expectation;
+        } else {
+            reached = "against " + expectation + ": " + side(lowestAcc, accuracy) + " at the lowest, " + side(highestAcc, accuracy)
+                    + " at the highest";
+        }
         String count = (inRange.size() == 1 ? "one" : Integer.toString(inRange.size())) + " of the log's held-out evaluations";
         return fmt("Up to step %,d, %s had a perplexity at or below %.0f, the top of the summary's range of %s (%s "
                 + "step %,d); %s masked accuracy %s, %s.", step, count, perplexity[1], expectedPpl,
                 inRange.size() == 1 ? "at" : "the first at", inRange.get(0).step(), inRange.size() == 1 ? "its" : "their",
                 lowestAcc == highestAcc ? "was " + pct(lowestAcc)
                         : "ranged from " + pct(lowestAcc) + " to " + pct(highestAcc), reached);
+    }
+
+    /** Where an accuracy lies against an expected range: "below it", "within it" or "above it". */
+    private static String side(double value, double[] range) {
+        return value < range[0] ? "below it" : value > range[1] ? "above it" : "within it";
     }
 
     /**

@@ -121,8 +121,11 @@ class RecordResultsTest {
         assertTrue(RecordResults.pairing(log(new double[] {5_000, 21, 0.65}), 5_000, PPL, ACC)
                 .contains("one of the log's held-out evaluations had a perplexity at or below 25, the top of the summary's "
                         + "range of 15–25 (at step 5,000); its masked accuracy was 65.0%, within the 60–70%"));
+        assertTrue(RecordResults.pairing(log(new double[] {5_000, 21, 0.72}, new double[] {6_000, 20, 0.75}), 6_000, PPL, ACC)
+                .contains("ranged from 72.0% to 75.0%, above the 60–70%"));
         assertTrue(RecordResults.pairing(log(new double[] {5_000, 21, 0.62}, new double[] {6_000, 20, 0.71}), 6_000, PPL, ACC)
-                .contains("ranged from 62.0% to 71.0%, above the 60–70%"));
+                .endsWith("ranged from 62.0% to 71.0%, against the 60–70% that the summary expects beside such a perplexity: "
+                        + "within it at the lowest, above it at the highest."), "a range that overlaps is not 'above'");
     }
 
     @Test
@@ -160,7 +163,10 @@ class RecordResultsTest {
     void theNewestSegmentIsDescribedAsItsEndingSays() throws IOException {
         assertTrue(RecordResults.newestSegment(segments("[{\"ended_by\": \"running: recorded at the checkpoint of step 7\"}]"))
                 .contains("still training when the record was committed"));
-        assertEquals("the newest segment's end is recorded as \"interrupted\"",
-                RecordResults.newestSegment(segments("[{\"ended_by\": \"finished\"}, {\"ended_by\": \"interrupted\"}]")));
+        assertEquals("the newest segment's end is recorded as \"stopped\"",
+                RecordResults.newestSegment(segments("[{\"ended_by\": \"interrupted\"}, {\"ended_by\": \"stopped\"}]")));
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> RecordResults.newestSegment(
+                segments("[{\"ended_by\": \"interrupted\"}, {\"ended_by\": \"failed: disk full\"}, {\"ended_by\": \"finished\"}]")));
+        assertTrue(e.getMessage().contains("segment 2 ended 'failed: disk full'"), e.getMessage());
     }
 }
