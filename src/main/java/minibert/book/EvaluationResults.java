@@ -181,6 +181,13 @@ public final class EvaluationResults implements ResultProducer {
                 .data("sst2/dev.tsv", store.sha256("sst2", "dev.tsv"))
                 .attribute("false-positive", Integer.toString(m[0][1]))
                 .attribute("false-negative", Integer.toString(m[1][0]))
+                .attribute("predictions", oneClass(m) == null
+                        ? String.format(Locale.ROOT, "The fine-tuned model predicts both classes: %d negative sentences taken for "
+                                + "positive, %d positive ones for negative.", m[0][1], m[1][0])
+                        : "In this build the fine-tuned model predicts " + oneClass(m) + " for every dev sentence, so its "
+                                + "accuracy is that class's share of dev, and its distance to the other starts measures nothing: "
+                                + "this build's short pre-training gives fine-tuning too little to start from (the chapter "
+                                + "Results evaluates the weights of the recorded reference run).")
                 .svg("SST-2 dev: confusion matrix of the fine-tuned model (rows: true class; shade: share of the row)",
                         HeatMap.counts(List.of("negative", "positive"), List.of("negative", "positive"), m,
                                 "true class", "predicted class"));
@@ -199,6 +206,27 @@ public final class EvaluationResults implements ResultProducer {
                         + " of SST-2 train", List.of("Start", "Epoch", "Training loss", "Held-out accuracy"), rows);
     }
 
+    /** The class a confusion matrix [true][predicted] shows predicted for every sentence, or null if both were. */
+    static String oneClass(int[][] m) {
+        return m[0][1] + m[1][1] == 0 ? "negative" : m[0][0] + m[1][0] == 0 ? "positive" : null;
+    }
+
+    /**
+     * What rounding to bfloat16 did to the evaluation, in words: the masked LM (both corpora within half a point) and
+     * SST-2 (within a point), the latter saying nothing when the fine-tuned model predicts one class for everything.
+     */
+    static String bf16Verdict(boolean maskedSteady, boolean sst2Steady, String oneClass) {
+        if (oneClass != null) {
+            return (maskedSteady ? "barely moved the masked-LM evaluation (less than half a point of masked accuracy)"
+                    : "moved the masked-LM evaluation by more than half a point of masked accuracy")
+                    + "; SST-2 says nothing here, its fine-tuned model predicting " + oneClass + " for every sentence";
+        }
+        return maskedSteady && sst2Steady
+                ? "barely moved the evaluation (less than half a point of masked accuracy, less than a point on SST-2): "
+                        + "the model's decisions rest on differences larger than bfloat16's spacing"
+                : "moved the evaluation by more than half a point of masked accuracy or a point on SST-2";
+    }
+
     private static void bf16(Results results, EvaluationReport r, EvalConfig c, DataStore store, Path config) {
         var b = r.bf16();
         results.publish("evaluation/bf16").seed(c.seed()).config(config)
@@ -206,12 +234,10 @@ public final class EvaluationResults implements ResultProducer {
                 .attribute("sst2-change", pp(b.sst2DevAccuracy() - r.sst2().pretrained().devAccuracy()))
                 .attribute("bytes-f32", String.format(Locale.ROOT, "%,d", b.bytesFloat32()))
                 .attribute("bytes-bf16", String.format(Locale.ROOT, "%,d", b.bytesBfloat16()))
-                .attribute("verdict", Math.abs(b.imdb().accuracy() - r.imdb().model().accuracy()) < 0.005
-                        && Math.abs(b.wikiText().accuracy() - r.wikiText().model().accuracy()) < 0.005
-                        && Math.abs(b.sst2DevAccuracy() - r.sst2().pretrained().devAccuracy()) < 0.01
-                        ? "barely moved the evaluation (less than half a point of masked accuracy, less than a point on SST-2): "
-                                + "the model's decisions rest on differences larger than bfloat16's spacing"
-                        : "moved the evaluation by more than half a point of masked accuracy or a point on SST-2")
+                .attribute("verdict", bf16Verdict(Math.abs(b.imdb().accuracy() - r.imdb().model().accuracy()) < 0.005
+                                && Math.abs(b.wikiText().accuracy() - r.wikiText().model().accuracy()) < 0.005,
+                        Math.abs(b.sst2DevAccuracy() - r.sst2().pretrained().devAccuracy()) < 0.01,
+                        oneClass(r.sst2().pretrained().confusion())))
                 .attribute("size-ratio", String.format(Locale.ROOT, "%.2f", (double) b.bytesFloat32() / b.bytesBfloat16()))
                 .table("BF16 inference (weights and every hidden state rounded) against float64",
                         List.of("Measure", "float64", "bfloat16", "Change"), r.bf16Rows());

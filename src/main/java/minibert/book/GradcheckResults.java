@@ -66,7 +66,7 @@ public final class GradcheckResults implements ResultProducer {
                     .attribute("max-rel-error", fmt("%.1e", componentWorst))
                     .attribute("passed", all ? "all passed" : "SOME FAILED")
                     .table("Gradient check: " + c.getKey().replace('-', ' ') + " (" + setting + ", padding present)",
-                            List.of("Tensor", "Shape", "Entries", "Largest |gradient|", "Max error", ""), table);
+                            List.of("Tensor", "Shape", "Entries checked", "Largest |gradient|", "Max error", ""), table);
         }
         boolean passed = rows.stream().allMatch(GradientCheck.Row::passed) && tensors == rows.size();
         results.publish("gradcheck/all").seed(SEED)

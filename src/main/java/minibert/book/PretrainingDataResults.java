@@ -257,6 +257,8 @@ public final class PretrainingDataResults implements ResultProducer {
         table.addAll(rowsOut);
         Publication pub = results.publish("pretraining/masking").config(configFile).seed(config.seed())
                 .attribute("sequences", fmt("%,d", train.size() / rows * rows))
+                .attribute("cached", fmt("%,d", train.size()))
+                .attribute("left-out", fmt("%,d", train.size() % rows))
                 .attribute("candidates", fmt("%,d", candidates))
                 .attribute("selected", fmt("%,d", selected))
                 .attribute("selected-percent", fmt("%.3f", 100.0 * selected / candidates))

@@ -120,10 +120,18 @@ public final class Publication {
         write(title, b.toString());
     }
 
+    /**
+     * A title as the alt text of an image block macro: its double quotes become single ones (the value is quoted); its
+     * square brackets stay, since a block macro's attribute list runs to the last bracket of the line.
+     */
+    static String altText(String title) {
+        return title.replace("\"", "'");
+    }
+
     /** Finishes with a plot, written as {@code NAME.svg} beside the fragment. */
     public void plot(String title, Plot plot) {
         results.writeFile(name + ".svg", plot.toSvg());
-        String alt = title.replace("\"", "'").replace("]", ")");
+        String alt = altText(title);
         write(title, "image::results/" + name + ".svg[\"" + alt + "\",role=\"result-plot\"]\n");
     }
 
@@ -133,7 +141,7 @@ public final class Publication {
             throw new IllegalArgumentException("result '" + name + "': not an SVG document");
         }
         results.writeFile(name + ".svg", svgDocument);
-        String alt = title.replace("\"", "'").replace("]", ")");
+        String alt = altText(title);
         write(title, "image::results/" + name + ".svg[\"" + alt + "\",role=\"result-plot\"]\n");
     }
 
