@@ -76,7 +76,7 @@ public final class EvaluationResults implements ResultProducer {
                 .attribute("wiki-ratio", String.format(Locale.ROOT, "%.2f",
                         r.wikiText().model().perplexity() / r.imdb().model().perplexity()))
                 .attribute("wiki-shift", r.wikiText().model().perplexity() > r.imdb().model().perplexity()
-                        ? "more perplexed out of domain: the price of the domain shift"
+                        ? "more perplexed out of domain, the price of the domain shift"
                         : "not more perplexed out of domain, against expectation")
                 .attribute("pos-control", pct(best.control().testAccuracy()))
                 .attribute("pos-accuracy", pct(best.real().testAccuracy()))

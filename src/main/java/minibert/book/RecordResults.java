@@ -585,6 +585,10 @@ public final class RecordResults implements ResultProducer {
                     .attribute(l + "limit-mib", fmt("%,d", max >> 20))
                     .attribute(l + "peak-mib", fmt("%,d", peak >> 20))
                     .attribute(l + "bound-gib", fmt("%.2f", bound / (double) (1L << 30)))
+                    .attribute(l + "bound-source", bound == max
+                            ? fmt("the heap limit it ran under, which the JVM enforces (the sum of the pools' peaks, %,d MiB, "
+                                    + "is a looser bound)", peak >> 20)
+                            : fmt("the sum of the pools' peaks (below the heap limit it ran under, %,d MiB)", max >> 20))
                     .attribute(l + "time-verdict", total <= EVALUATION_SECONDS ? "within" : "over")
                     .attribute(l + "heap-verdict", bound <= EVALUATION_HEAP_BYTES ? "within" : "over");
             header.add(fmt("After %,d steps", ev.step()));
