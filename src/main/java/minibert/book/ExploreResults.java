@@ -856,7 +856,16 @@ public final class ExploreResults implements ResultProducer {
             map[0] = TerminalAttention.render(view.attention(best[0], best[1]), s.tokens(), "layer " + best[0] + ", head "
                     + best[1] + " of " + subject.checkpoint().getFileName() + " (" + s.length() + " positions)");
         });
+        double even = 1.0 / first.length();                               // a query's share of each key, spread evenly
         results.publish("explore/attention-listing").seed(subject.initSeed()).data("sst2/dev.tsv", inputs.sst2Sha())
+                .attribute("choice", share[0] > 2 * even
+                        ? fmt("the head of the trained model that attends most to the previous token on this sentence: %.2f of "
+                                + "each query's attention on average, against %.2f spread evenly over its %d positions", share[0],
+                                even, first.length())
+                        : fmt("the head of the trained model with the largest share on the previous token on this sentence, "
+                                + "though no head has much: %.2f of each query's attention on average, near the %.2f of "
+                                + "attention spread evenly over its %d positions, so this is no previous-token head",
+                                share[0], even, first.length()))
                 .attribute("layer", Integer.toString(best[0]))
                 .attribute("head", Integer.toString(best[1]))
                 .attribute("text", text)

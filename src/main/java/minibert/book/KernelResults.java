@@ -76,8 +76,8 @@ public final class KernelResults implements ResultProducer {
             }
         }
         table.attribute("beyond-loop", beyond == 0
-                ? fmt("no product in the table below gained more (the most: %.1f×, on #%d)", mostGain, mostAt)
-                : fmt("in this run %d of the products below gained more (up to %.1f×, on #%d), which only other work "
+                ? fmt("no product in the table below gained more (the most: %.2f×, on #%d)", mostGain, mostAt)
+                : fmt("in this run %d of the products below gained more (up to %.2f×, on #%d), which only other work "
                         + "slowing one of the two runs that the gain compares can explain", beyond, mostGain, mostAt));
         int rowPiece = Gemm.rowPieceSize(products.rows(), Gemm.MR);             // rows of a piece when Gemm splits rows
         table.attribute("peak", fmt("%.0f", peak))

@@ -61,7 +61,8 @@ public final class DataStore {
     /**
      * The store of this project: {@code data/} under the folder named by the system property
      * {@code minibert.project.dir} (else the working directory), with the mirror named by
-     * {@value #MIRROR_PROPERTY} or {@value #MIRROR_ENV}.
+     * {@value #MIRROR_PROPERTY} or {@value #MIRROR_ENV}, else {@code ../shared/data} beside the project when that
+     * folder exists ({@link #mirror}).
      */
     public static DataStore fromEnvironment() {
         Path project = Path.of(System.getProperty("minibert.project.dir", ".")).toAbsolutePath().normalize();
@@ -70,7 +71,19 @@ public final class DataStore {
             throw new DataException("no data manifest at " + manifestFile
                     + ": run from the project folder or set -Dminibert.project.dir");
         }
-        return new DataStore(Manifest.load(manifestFile), project.resolve("data"), mirrorFromEnvironment());
+        return new DataStore(Manifest.load(manifestFile), project.resolve("data"), mirror(project, mirrorFromEnvironment()));
+    }
+
+    /**
+     * The mirror a project's store reads: the one {@code configured} (by the property or the variable), else the folder
+     * {@code shared/data} beside the project, where this project's machines keep the data sets, when it exists; else none.
+     */
+    static Path mirror(Path project, Path configured) {
+        if (configured != null) {
+            return configured;
+        }
+        Path beside = project.toAbsolutePath().normalize().resolveSibling("shared").resolve("data");
+        return Files.isDirectory(beside) ? beside : null;
     }
 
     /** The mirror named by the property or the variable; one that is missing, or is a file, is an error. */

@@ -12,12 +12,23 @@ public final class RunReport {
     private RunReport() {
     }
 
+    /**
+     * A run's folder as the report names it: relative to the project folder ({@code minibert.project.dir}, else the
+     * working directory) when it lies inside it, so that a report reads the same on every machine.
+     */
+    static String shown(java.nio.file.Path dir) {
+        java.nio.file.Path project = java.nio.file.Path.of(System.getProperty("minibert.project.dir", "")).toAbsolutePath()
+                .normalize();
+        java.nio.file.Path abs = dir.toAbsolutePath().normalize();
+        return abs.startsWith(project) && !abs.equals(project) ? project.relativize(abs).toString() : dir.toString();
+    }
+
     /** One run: its log, U and how it was obtained, the phases, the gradient flow, the findings and the rules. */
     public static String render(TrainingDynamics.Analysis a, String unigramHow) {
         RunLog log = a.log();
         StringBuilder b = new StringBuilder();
         List<RunLog.TrainPoint> train = log.train();
-        b.append("Run ").append(log.dir()).append('\n');
+        b.append("Run ").append(shown(log.dir())).append('\n');
         if (train.isEmpty()) {
             b.append("  its metrics log has no training log point yet\n");
             return b.toString();

@@ -117,8 +117,11 @@ public final class TrainingDynamics {
                         findings.add(new Finding("loss", "plateau outlasts warm-up", rules().get(3), fmt("the loss stayed "
                                 + "within %s nats of U = %s from step %,d to step %,d%s, %,d steps after warm-up ended at step "
                                 + "%,d", band, num(u), plateauStart, end, context < 0 ? " (the end of the log)" : "", past, warmup),
-                                "the model does not use context yet; a higher peak learning rate, or training longer; check "
-                                        + "that the attention mask and the masking are right"));
+                                context < 0
+                                        ? "the model does not use context yet; a higher peak learning rate, or training longer; "
+                                                + "check that the attention mask and the masking are right"
+                                        : fmt("the model was slow to start using context (it did from step %,d); a higher peak "
+                                                + "learning rate may shorten the plateau", points.get(context).step())));
                     }
                 }
                 if (context >= 0) {

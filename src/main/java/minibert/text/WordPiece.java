@@ -127,8 +127,9 @@ public final class WordPiece {
             int end = Math.min(word.length(), start + vocab.longestPiece());
             int found = -1;
             while (end > start) {
-                if (Character.isLowSurrogate(word.charAt(end - 1)) && end - 1 > start) {
-                    end--;                       // never split a surrogate pair
+                if (end < word.length() && Character.isLowSurrogate(word.charAt(end))
+                        && Character.isHighSurrogate(word.charAt(end - 1))) {
+                    end--;                       // never split a surrogate pair: a piece may not end between its halves
                     continue;
                 }
                 String piece = start == 0 ? word.substring(0, end) : Vocabulary.CONTINUATION + word.substring(start, end);

@@ -19,6 +19,7 @@ import java.util.zip.GZIPOutputStream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -224,5 +225,17 @@ class DataStoreTest {
         assertEquals(java.util.List.of("sst2", "ud_english_ewt", "imdb", "wikitext2_raw", "brown", "nltk"),
                 java.util.List.copyOf(m.datasets().keySet()));
         assertEquals(872, m.file("sst2", "dev.tsv").counts().get("rows"));
+    }
+
+    @Test
+    void withoutAConfiguredMirrorTheSharedDataBesideTheProjectIsRead(@org.junit.jupiter.api.io.TempDir Path root)
+            throws java.io.IOException {
+        Path project = java.nio.file.Files.createDirectories(root.resolve("minibert"));
+        assertNull(DataStore.mirror(project, null), "no shared/data beside the project: no mirror");
+        Path shared = java.nio.file.Files.createDirectories(root.resolve("shared").resolve("data"));
+        assertEquals(shared, DataStore.mirror(project, null));
+        assertEquals(shared, DataStore.mirror(project.resolve("."), null), "the project's path normalised first");
+        Path configured = root.resolve("elsewhere");
+        assertEquals(configured, DataStore.mirror(project, configured), "a configured mirror comes first");
     }
 }

@@ -41,6 +41,8 @@ class TrainingDynamicsTest {
                 new TrainingDynamics.Phase("context", 210, 400)), a.phases());
         assertEquals(List.of("plateau outlasts warm-up"), verdicts(a), "200 − 60 = 140 steps after warm-up, which lasted 50");
         assertTrue(a.findings().get(0).measurement().contains("from step 60 to step 200"), a.findings().get(0).measurement());
+        assertTrue(a.findings().get(0).suggestion().startsWith("the model was slow to start using context (it did from step 210)"),
+                "context was found, so the suggestion may not say it is not used: " + a.findings().get(0).suggestion());
         assertEquals(Math.log(8192), a.lnV(), 1e-12);
     }
 

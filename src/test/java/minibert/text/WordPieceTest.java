@@ -87,6 +87,16 @@ class WordPieceTest {
     }
 
     @Test
+    void piecesEndAfterACharacterBeyondTheBasicPlaneButNeverInsideIt() {
+        // U+1F600 is one character in two chars (a surrogate pair): a piece may end after it, never between its halves
+        String grin = "\uD83D\uDE00";
+        WordPiece wp = vocab("a" + grin, "##b", "a", "##" + grin + "b", "x\uD83D");
+        assertEquals(List.of("a" + grin), wp.pieces("a" + grin), "a word ending in the pair is one piece");
+        assertEquals(List.of("a" + grin, "##b"), wp.pieces("a" + grin + "b"), "the longest piece ends after the pair");
+        assertEquals(List.of("[UNK]"), wp.pieces("x" + grin), "no piece may end with the pair's first half alone");
+    }
+
+    @Test
     void everyIdIsInRange() {
         qt().withFixedSeed(SEED).withExamples(500)
                 .forAll(lists().of(integers().between(0, 0x2FFF)).ofSizeBetween(0, 60))
