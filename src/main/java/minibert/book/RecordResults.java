@@ -430,6 +430,8 @@ public final class RecordResults implements ResultProducer {
                 .attribute("tokens", fmt("%,d", tokensAt))
                 .attribute("tokens-millions", fmt("%.1f", tokensAt / 1e6))
                 .attribute("loss-fall-2000", Double.isNaN(fall) ? "not in the log" : fmt("%.3f", fall))
+                .attribute("loss-change-2000", Double.isNaN(fall) ? "changed by an amount not in the log"
+                        : fall >= 0 ? fmt("fell by %.3f nats", fall) : fmt("rose by %.3f nats", -fall))
                 .attribute("loss-trend", Double.isNaN(fall) ? "cannot be told from the log"
                         : fall >= LEVELLED ? "was still falling" : "had levelled off")
                 .attribute("lr-at", fmt("%.2e", lrAt))
