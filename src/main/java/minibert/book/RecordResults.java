@@ -251,6 +251,20 @@ public final class RecordResults implements ResultProducer {
 
     // ------------------------------------------------------------------ the milestones
 
+    /**
+     * Two figures to one decimal, or to as many more (up to four) as it takes to tell them apart: "20.7 to 20.7" says
+     * less than "20.73 to 20.68". Equal figures, or NaN, stay at one decimal.
+     */
+    static String[] distinct(double a, double b) {
+        for (int decimals = 1; decimals <= 4; decimals++) {
+            String x = fmt("%." + decimals + "f", a), y = fmt("%." + decimals + "f", b);
+            if (!x.equals(y)) {
+                return new String[] {x, y};
+            }
+        }
+        return new String[] {fmt("%.1f", a), fmt("%.1f", b)};           // the same to four decimals (or NaN): one will do
+    }
+
     /** How the book names milestone {@code step} in result names and attributes: 10000 → {@code 10k}. */
     static String label(long step) {
         return step % 1000 == 0 ? (step / 1000) + "k" : Long.toString(step);
@@ -437,8 +451,9 @@ public final class RecordResults implements ResultProducer {
                 .attribute("lr-at", fmt("%.2e", lrAt))
                 .attribute("lr-share", fmt("%.0f%%", 100 * lrAt / log.settings().learningRate()))
                 .attribute("remaining-steps", fmt("%,d", log.settings().steps() - step))
-                .attribute("log-perplexity-before", fmt("%.1f", pplBefore))
-                .attribute("log-perplexity-at", fmt("%.1f", pplAt))
+                .attribute("log-perplexity-before", distinct(pplBefore, pplAt)[0])
+                .attribute("log-perplexity-at", distinct(pplBefore, pplAt)[1])
+                .attribute("pos-expected-versus-most-frequent", pp(range.get("pos_accuracy")[0] - mostFrequent))
                 .attribute("perplexity-and-accuracy", pairing(log.eval(), step, range.get("perplexity"),
                         range.get("masked_accuracy")))
                 .attribute("checkpoint-step", Long.toString(step));
@@ -663,21 +678,31 @@ public final class RecordResults implements ResultProducer {
     // ------------------------------------------------------------------ fill-mask
 
     private static void fillMask(Results results, RunDirectory run) {
-        Path kept = run.milestone(MILESTONE);
-        Checkpoint.Pretrained loaded = Checkpoint.loadPretrained(kept);
-        results.publish("record/fill-mask").config(String.join("\n", FILL_MASK_TEXTS))
-                .listing("The reference run's weights after " + fmt("%,d", MILESTONE) + " steps (recorded), "
-                        + "predicting in this build", fillMaskText(loaded));
+        for (long step : RunDirectory.MILESTONES.stream().sorted().toList()) {
+            if (step != MILESTONE && !Files.isDirectory(run.milestone(step))) {
+                continue;                                                  // a later milestone the run has not reached
+            }
+            Checkpoint.Pretrained loaded = Checkpoint.loadPretrained(run.milestone(step));
+            results.publish(step == MILESTONE ? "record/fill-mask" : "record/fill-mask-" + label(step))
+                    .config(String.join("\n", FILL_MASK_TEXTS))
+                    .listing("The reference run's weights after " + fmt("%,d", step) + " steps (recorded), "
+                            + "predicting in this build", fillMaskText(loaded, step));
+        }
     }
 
     /**
      * What {@code ./minibert fill-mask --checkpoint runs/reference/step-10000 --top 3 TEXT} prints for each of
-     * {@link #FILL_MASK_TEXTS}, each after its command line.
+     * {@link #FILL_MASK_TEXTS}, each after its command line: the README's demonstration.
      */
     public static String fillMaskText(Checkpoint.Pretrained loaded) {
+        return fillMaskText(loaded, MILESTONE);
+    }
+
+    /** {@link #fillMaskText(Checkpoint.Pretrained)} for the weights kept at {@code step}, named in the command lines. */
+    static String fillMaskText(Checkpoint.Pretrained loaded, long step) {
         StringBuilder b = new StringBuilder();
         for (String text : FILL_MASK_TEXTS) {
-            b.append("$ ./minibert fill-mask --checkpoint ").append(RECORD).append("/step-").append(MILESTONE)
+            b.append("$ ./minibert fill-mask --checkpoint ").append(RECORD).append("/step-").append(step)
                     .append(" --top 3 \"").append(text).append("\"\n");
             List<List<FillMask.Candidate>> predictions = FillMask.predict(loaded.model(), loaded.wordPiece(), text, 3);
             for (int m = 0; m < predictions.size(); m++) {

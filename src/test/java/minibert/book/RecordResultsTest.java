@@ -1,5 +1,6 @@
 package minibert.book;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -48,6 +49,15 @@ class RecordResultsTest {
         assertEquals("10k", RecordResults.label(10_000));
         assertEquals("100k", RecordResults.label(100_000));
         assertEquals("2500", RecordResults.label(2_500));
+    }
+
+    @Test
+    void twoFiguresGetAsManyDecimalsAsItTakesToTellThemApart() {
+        assertArrayEquals(new String[] {"70.1", "61.2"}, RecordResults.distinct(70.14, 61.2));
+        assertArrayEquals(new String[] {"20.73", "20.68"}, RecordResults.distinct(20.7312, 20.6789));
+        assertArrayEquals(new String[] {"20.7001", "20.7000"}, RecordResults.distinct(20.70012, 20.70004));
+        assertArrayEquals(new String[] {"20.7", "20.7"}, RecordResults.distinct(20.700001, 20.700002));
+        assertArrayEquals(new String[] {"NaN", "20.7"}, RecordResults.distinct(Double.NaN, 20.7));
     }
 
     @Test

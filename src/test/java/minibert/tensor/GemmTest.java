@@ -218,6 +218,25 @@ class GemmTest {
         Random rnd = new Random(17);
         int n = 1024 + 3, k = Gemm.WHOLE_B / 1024 + 7, m = n + 5;          // m ≥ n (rows split), k < 4·m (not byDepth)
         assertTrue((long) ((n + Gemm.NR - 1) / Gemm.NR) * Gemm.NR * k > Gemm.WHOLE_B && n <= Gemm.NC);
+        assertEveryTransposeAsOneThread(m, n, k, rnd);
+    }
+
+    @Test
+    void columnSplitsWithAnOperandTooLargeToPackWholeMeetAfterEachBlockOfK() {
+        // n > m (columns split) with op(A) of more than WHOLE_B numbers over all of k: packed one block of k at a time,
+        // the pieces meeting after each (below that, op(A) is packed for all of k at once: the test above); the same
+        // sums as one thread, bit for bit, in every transpose
+        Random rnd = new Random(18);
+        int m = 1024 + 3, k = Gemm.WHOLE_B / 1024 + 7, n = m + 5;          // n > m (columns split), k < 4·n (not byDepth)
+        assertTrue((long) ((m + Gemm.MR - 1) / Gemm.MR) * Gemm.MR * k > Gemm.WHOLE_B);
+        assertEveryTransposeAsOneThread(m, n, k, rnd);
+    }
+
+    /**
+     * {@link Gemm#parallel} against one thread ({@link Gemm#gemm}) on C = 0.75·op(A)·op(B) − 0.5·C in every transpose,
+     * bit for bit (the split changes the order of no sum), and against EJML once, for the model's ABᵀ.
+     */
+    private static void assertEveryTransposeAsOneThread(int m, int n, int k, Random rnd) {
         for (boolean ta : new boolean[] {false, true}) {
             for (boolean tb : new boolean[] {false, true}) {
                 DMatrixRMaj a = ta ? random(k, m, rnd) : random(m, k, rnd), b = tb ? random(n, k, rnd) : random(k, n, rnd);
@@ -231,26 +250,6 @@ class GemmTest {
                     Products.EJML.gemm(ta, tb, 0.75, a, b, -0.5, expected);
                     assertTrue(relativeError(got.data, expected.data) <= 1e-12, where);
                 }
-            }
-        }
-    }
-
-    @Test
-    void columnSplitsWithAnOperandTooLargeToPackWholeMeetAfterEachBlockOfK() {
-        // n > m (columns split) with op(A) of more than WHOLE_B numbers over all of k: packed one block of k at a time,
-        // the pieces meeting after each (below that, op(A) is packed for all of k at once: the test above); the same
-        // sums as one thread, bit for bit, in every transpose
-        Random rnd = new Random(18);
-        int m = 1024 + 3, k = Gemm.WHOLE_B / 1024 + 7, n = m + 5;          // n > m (columns split), k < 4·n (not byDepth)
-        assertTrue((long) ((m + Gemm.MR - 1) / Gemm.MR) * Gemm.MR * k > Gemm.WHOLE_B);
-        for (boolean ta : new boolean[] {false, true}) {
-            for (boolean tb : new boolean[] {false, true}) {
-                DMatrixRMaj a = ta ? random(k, m, rnd) : random(m, k, rnd), b = tb ? random(n, k, rnd) : random(k, n, rnd);
-                DMatrixRMaj c0 = random(m, n, rnd), got = c0.copy(), single = c0.copy();
-                Gemm.parallel(ta, tb, m, n, k, 0.75, a.data, a.numCols, b.data, b.numCols, -0.5, got.data, n);
-                Gemm.gemm(ta, tb, m, n, k, 0.75, a.data, a.numCols, b.data, b.numCols, -0.5, single.data, n);
-                assertArrayEquals(single.data, got.data, "threads change the order of no sum: " + m + "×" + n + "×" + k
-                        + " transA=" + ta + " transB=" + tb);
             }
         }
     }
