@@ -90,8 +90,8 @@ final class EvaluateCommand implements Callable<Integer> {
         print(o, List.of("Measure", "minibert", "Baselines"), report.tidyRows());
         o.println();
         print(o, List.of("BF16", "float64", "bfloat16", "Change"), report.bf16Rows());
-        o.printf(Locale.ROOT, "%ntime %.0f s, peak heap %,d MiB within a heap limit of %,d MiB; written to %s%n",
-                report.seconds()[4], report.peakHeapBytes() >> 20, report.maxHeapBytes() >> 20, target.resolve("evaluation.json"));
+        o.printf(Locale.ROOT, "%ntime %.0f s, %s; written to %s%n", report.seconds()[4], report.heap(),
+                target.resolve("evaluation.json"));
         return 0;
     }
 
