@@ -241,6 +241,7 @@ public final class TrainingResults implements ResultProducer {
                 .attribute("steps", Integer.toString(steps))
                 .attribute("ejml-steps", Integer.toString(ejmlSteps))
                 .attribute("warm-up", Integer.toString(warmUp))
+                .attribute("allocation-steps", Integer.toString(allocation))
                 .attribute("masked", Integer.toString(BookData.measuredMasked()))
                 .attribute("batch", cfg.batchSize() + " × " + cfg.sequenceLength())
                 .attribute("schedule-steps", fmt("%,d", schedule))

@@ -49,4 +49,17 @@ class StepBenchmarkTest {
             assertTrue(f.medianSeconds() > 0);
         }
     }
+
+    @Test
+    void theSteadyAllocationTakesTheCountedStepsAndNoneWhenAskedForNone() {
+        ModelConfig c = GradientCheck.smallConfig(0.1);
+        Batch batch = GradientCheck.smallBatch(c, 7);
+        Learner l = StepBenchmark.learner(c, train(), 3, "float32", "vector");
+        assertEquals(-1, StepBenchmark.steadyAllocation(l, batch, 0, 0, 1e-3, new minibert.train.Tally(),
+                new minibert.train.UpdateReport()), "not counted");
+        assertEquals(0L, l.steps());
+        long bytes = StepBenchmark.steadyAllocation(l, batch, 0, 3, 1e-3, new minibert.train.Tally(), new minibert.train.UpdateReport());
+        assertTrue(bytes >= 0, "bytes " + bytes);
+        assertEquals(3L, l.steps(), "each counted step is a step of the learner");
+    }
 }
