@@ -397,6 +397,8 @@ public final class RecordResults implements ResultProducer {
             }
         }
         double fall = lossBefore - lossAt;                                  // NaN unless the log has both evaluations
+        String[] logPerplexity = distinct(pplBefore, pplAt);
+        double posRangeStart = range.get("pos_accuracy")[0] - mostFrequent;  // where the summary's POS range starts
         String name = "record/at-" + label(step);
         Publication pub = results.publish(name).config(configFile);
         for (String measure : range.keySet()) {
@@ -451,9 +453,10 @@ public final class RecordResults implements ResultProducer {
                 .attribute("lr-at", fmt("%.2e", lrAt))
                 .attribute("lr-share", fmt("%.0f%%", 100 * lrAt / log.settings().learningRate()))
                 .attribute("remaining-steps", fmt("%,d", log.settings().steps() - step))
-                .attribute("log-perplexity-before", distinct(pplBefore, pplAt)[0])
-                .attribute("log-perplexity-at", distinct(pplBefore, pplAt)[1])
-                .attribute("pos-expected-versus-most-frequent", pp(range.get("pos_accuracy")[0] - mostFrequent))
+                .attribute("log-perplexity-before", logPerplexity[0])
+                .attribute("log-perplexity-at", logPerplexity[1])
+                .attribute("pos-expected-start", fmt("%.1f pp %s", 100 * Math.abs(posRangeStart),
+                        posRangeStart >= 0 ? "above" : "below"))
                 .attribute("perplexity-and-accuracy", pairing(log.eval(), step, range.get("perplexity"),
                         range.get("masked_accuracy")))
                 .attribute("checkpoint-step", Long.toString(step));
