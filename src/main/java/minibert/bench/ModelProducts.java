@@ -46,9 +46,14 @@ public record ModelProducts(int batch, int length, int hidden, int intermediate,
         return (int) Math.round(maskProbability * rows());
     }
 
-    /** The query, key, value and output projections, x·Wᵀ: [B·T, H] by [H, H]ᵀ. */
+    /** The query, key and value projections as the model runs them, one product x·[Wq; Wk; Wv]ᵀ: [B·T, H] by [3H, H]ᵀ. */
+    public ProductShape queryKeyValue() {
+        return new ProductShape("QKV projection  x·Wᵀ", rows(), 3 * hidden, hidden, false, true, 1);
+    }
+
+    /** The attention's output projection, x·Wᵀ: [B·T, H] by [H, H]ᵀ, the smallest product of a layer. */
     public ProductShape projection() {
-        return new ProductShape("QKV / output projection  x·Wᵀ", rows(), hidden, hidden, false, true, 1);
+        return new ProductShape("output projection  x·Wᵀ", rows(), hidden, hidden, false, true, 1);
     }
 
     /** The feed-forward network's first product, x·W1ᵀ: [B·T, H] by [I, H]ᵀ. */
@@ -64,12 +69,15 @@ public record ModelProducts(int batch, int length, int hidden, int intermediate,
     /** Every product shape of a step: forward, the input and weight gradients, the MLM decoder and the attention. */
     public List<ProductShape> shapes() {
         return List.of(
+                queryKeyValue(),
                 projection(),
                 ffnUp(),
                 new ProductShape("FFN down  a·W2ᵀ", rows(), hidden, intermediate, false, true, 1),
                 new ProductShape("MLM decoder  t·Eᵀ", masked(), vocab, hidden, false, true, 1),
+                new ProductShape("weight gradient  dyᵀ·x (3H×H)", 3 * hidden, hidden, rows(), true, false, 1),
                 new ProductShape("weight gradient  dyᵀ·x (H×H)", hidden, hidden, rows(), true, false, 1),
                 ffnWeightGradient(),
+                new ProductShape("input gradient  dy·W (3H→H)", rows(), hidden, 3 * hidden, false, false, 1),
                 new ProductShape("input gradient  dy·W (H→H)", rows(), hidden, hidden, false, false, 1),
                 new ProductShape("input gradient  dy·W (I→H)", rows(), hidden, intermediate, false, false, 1),
                 new ProductShape("attention  Q·Kᵀ, one per sequence and head", length, length, headSize, false, true,

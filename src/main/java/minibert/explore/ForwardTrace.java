@@ -118,10 +118,10 @@ public final class ForwardTrace {
             SelfAttention.Activations a = la.attention();
             DMatrixRMaj x = acts.hidden(l);
             String att = "Attention";
-            steps.add(new Step(section, "Q = x·Wqᵀ + bq", att, a.query().copy(), pieces, c.numHeads() + " heads of d = " + d
+            steps.add(new Step(section, "Q = x·Wqᵀ + bq", att, a.query(), pieces, c.numHeads() + " heads of d = " + d
                     + " columns side by side"));
-            steps.add(new Step(section, "K = x·Wkᵀ + bk", att, a.key().copy(), pieces, ""));
-            steps.add(new Step(section, "V = x·Wvᵀ + bv", att, a.value().copy(), pieces, ""));
+            steps.add(new Step(section, "K = x·Wkᵀ + bk", att, a.key(), pieces, ""));
+            steps.add(new Step(section, "V = x·Wvᵀ + bv", att, a.value(), pieces, ""));
             DMatrixRMaj scores = scores(a.query(), a.key(), in.attentionMask(), head, d, t);
             steps.add(new Step(section, "head " + head + ": S = Q·Kᵀ/√" + d + " + M", att, scores, pieces,
                     n < t ? "M = −10000 at the padded keys (" + (n == t - 1 ? "column " + n : "columns " + n + " … " + (t - 1)) + ")"

@@ -1,5 +1,6 @@
 package minibert.nn;
 
+import minibert.tensor.Kernels;
 import minibert.tensor.Products;
 import org.ejml.data.DMatrixRMaj;
 
@@ -19,6 +20,7 @@ import static minibert.nn.StepProfile.lap;
  *
  * <pre>
  * Q = x·Wqᵀ + bq,  K = x·Wkᵀ + bk,  V = x·Wvᵀ + bv                  [B·T, H], viewed as [B, A, T, d]
+ *   (one product: [Q K V] = x·[Wq; Wk; Wv]ᵀ + [bq bk bv]              [B·T, 3H])
  * S = Q·Kᵀ / √d + M,   M_ij = 0 if key j is real, −10000 if it is padding    [B, A, T, T]
  * P = softmax(S) (row-wise)                                          [B, A, T, T]
  * P' = dropout(P)                                                    [B, A, T, T]
@@ -35,14 +37,17 @@ public final class SelfAttention {
     public static final class Activations {
         final int batch;
         final int length;
-        final DMatrixRMaj q;              // [B·T, H]: head h of sequence s is a [T, d] block
-        final DMatrixRMaj k;              // [B·T, H]
-        final DMatrixRMaj v;              // [B·T, H]
+        final DMatrixRMaj weights;        // [Wq; Wk; Wv] [3H, H]: the three projections' weights, packed by forward
+        final DMatrixRMaj bias;           // [bq; bk; bv] [1, 3H]
+        final DMatrixRMaj qkv;            // [Q K V] [B·T, 3H]: head h of sequence s is a [T, d] block of each third
         final DMatrixRMaj probs;          // P [B·A·T, T] = [B, A, T, T]
         final DMatrixRMaj dropped;        // P' [B, A, T, T]
         final DMatrixRMaj dropMask;       // the multipliers of P' = P ⊙ mask [B, A, T, T]
         final DMatrixRMaj context;        // C [B·T, H]
-        final int[] headAt;               // where head h of sequence s starts in a [B·T, H] matrix
+        final int[] queryAt;              // where head h of sequence s starts in [B·T, 3H]: its [T, d] block of Q
+        final int[] keyAt;                //   ... of K, H columns further
+        final int[] valueAt;              //   ... of V, 2H columns further
+        final int[] headAt;               // where head h of sequence s starts in a [B·T, H] matrix (C)
         final int[] scoreAt;              // where its [T, T] block starts in a [B·A·T, T] matrix
         boolean droppedOut;               // whether the last forward pass applied dropout (P' ≠ P)
 
@@ -50,37 +55,59 @@ public final class SelfAttention {
             this.batch = batch;
             this.length = length;
             int n = batch * length, d = hidden / heads;
-            q = new DMatrixRMaj(n, hidden);
-            k = new DMatrixRMaj(n, hidden);
-            v = new DMatrixRMaj(n, hidden);
+            weights = new DMatrixRMaj(3 * hidden, hidden);
+            bias = new DMatrixRMaj(1, 3 * hidden);
+            qkv = new DMatrixRMaj(n, 3 * hidden);
             probs = new DMatrixRMaj(batch * heads * length, length);
             dropped = new DMatrixRMaj(batch * heads * length, length);
             dropMask = new DMatrixRMaj(batch * heads * length, length);
             context = new DMatrixRMaj(n, hidden);
+            queryAt = new int[batch * heads];
+            keyAt = new int[batch * heads];
+            valueAt = new int[batch * heads];
             headAt = new int[batch * heads];
             scoreAt = new int[batch * heads];
-            // head h of sequence s: at row s·T, column h·d of [B·T, H], and at row (s·A + h)·T of [B·A·T, T]
+            // head h of sequence s: at row s·T, column h·d of [B·T, H] (and of each third of [B·T, 3H]), and at
+            // row (s·A + h)·T of [B·A·T, T]
             for (int s = 0; s < batch; s++) {
                 for (int h = 0; h < heads; h++) {
-                    headAt[s * heads + h] = s * length * hidden + h * d;
-                    scoreAt[s * heads + h] = (s * heads + h) * length * length;
+                    int i = s * heads + h;
+                    headAt[i] = s * length * hidden + h * d;
+                    queryAt[i] = s * length * 3 * hidden + h * d;
+                    keyAt[i] = queryAt[i] + hidden;
+                    valueAt[i] = queryAt[i] + 2 * hidden;
+                    scoreAt[i] = (s * heads + h) * length * length;
                 }
             }
         }
 
-        /** Q of the last forward pass [B·T, H]. */
+        /** [Q K V] of the last forward pass, side by side [B·T, 3H]: Q in columns [0, H), K in [H, 2H), V in [2H, 3H). */
+        public DMatrixRMaj projections() {
+            return qkv;
+        }
+
+        /** A copy of Q of the last forward pass [B·T, H]. */
         public DMatrixRMaj query() {
-            return q;
+            return third(0);
         }
 
-        /** K of the last forward pass [B·T, H]. */
+        /** A copy of K of the last forward pass [B·T, H]. */
         public DMatrixRMaj key() {
-            return k;
+            return third(1);
         }
 
-        /** V of the last forward pass [B·T, H]. */
+        /** A copy of V of the last forward pass [B·T, H]. */
         public DMatrixRMaj value() {
-            return v;
+            return third(2);
+        }
+
+        private DMatrixRMaj third(int i) {
+            int n = qkv.numRows, hidden = qkv.numCols / 3;
+            DMatrixRMaj m = new DMatrixRMaj(n, hidden);
+            for (int r = 0; r < n; r++) {
+                System.arraycopy(qkv.data, r * 3 * hidden + i * hidden, m.data, r * hidden, hidden);
+            }
+            return m;
         }
 
         /** C = P'·V of the last forward pass, every head in its own columns [B·T, H]. */
@@ -100,17 +127,17 @@ public final class SelfAttention {
     /** Scratch of the backward pass, shared by every layer (each uses it in turn). */
     public static final class Gradients {
         final DMatrixRMaj dContext;       // [B·T, H]
-        final DMatrixRMaj dq;             // [B·T, H]
-        final DMatrixRMaj dk;             // [B·T, H]
-        final DMatrixRMaj dv;             // [B·T, H]
+        final DMatrixRMaj dqkv;           // [dQ dK dV] [B·T, 3H]
+        final DMatrixRMaj dWeights;       // [dWq; dWk; dWv] of one backward pass [3H, H]
+        final DMatrixRMaj dBias;          // [dbq; dbk; dbv] of one backward pass [1, 3H]
         final DMatrixRMaj dScores;        // [B·A·T, T]
 
         public Gradients(int batch, int length, int hidden, int heads) {
             int n = batch * length;
             dContext = new DMatrixRMaj(n, hidden);
-            dq = new DMatrixRMaj(n, hidden);
-            dk = new DMatrixRMaj(n, hidden);
-            dv = new DMatrixRMaj(n, hidden);
+            dqkv = new DMatrixRMaj(n, 3 * hidden);
+            dWeights = new DMatrixRMaj(3 * hidden, hidden);
+            dBias = new DMatrixRMaj(1, 3 * hidden);
             dScores = new DMatrixRMaj(batch * heads * length, length);
         }
     }
@@ -121,6 +148,7 @@ public final class SelfAttention {
     private final Linear key;
     private final Linear value;
     private final Linear output;
+    private final Linear[] projections;               // query, key, value: the order of their thirds in [Q K V]
     private final Dropout dropout;
     private final Products products;
 
@@ -138,6 +166,7 @@ public final class SelfAttention {
         this.key = new Linear(prefix + ".self.key", hidden, hidden, products);
         this.value = new Linear(prefix + ".self.value", hidden, hidden, products);
         this.output = new Linear(prefix + ".output.dense", hidden, hidden, products);
+        this.projections = new Linear[] {query, key, value};
         this.dropout = dropout;
         this.products = products;
     }
@@ -166,20 +195,20 @@ public final class SelfAttention {
      * @param x    hidden states [B·T, H]. Not modified.
      * @param mask 1 for real tokens, 0 for padding [B·T]. Not modified.
      * @param pass training (dropout on P) or inference
-     * @param acts Q, K, V, P, P', C. Modified.
+     * @param acts the packed weights, [Q K V], P, P', C. Modified.
      * @param y    output [B·T, H]. Modified (written).
      */
     // tag::forward[]
     public void forward(DMatrixRMaj x, int[] mask, Pass pass, Activations acts, DMatrixRMaj y) {
-        int hidden = query.in(), d = hidden / heads, b = acts.batch, t = acts.length;
+        int hidden = query.in(), d = hidden / heads, b = acts.batch, t = acts.length, w = 3 * hidden;
         Shapes.require(name, "input", x, b * t, hidden);
-        query.forward(x, acts.q);                               // Q [B·T, H]
-        key.forward(x, acts.k);                                 // K [B·T, H]
-        value.forward(x, acts.v);                               // V [B·T, H]
+        pack(acts.weights, acts.bias);                          // W = [Wq; Wk; Wv] [3H, H], b = [bq bk bv] [3H]
+        products.multTransB(x, acts.weights, acts.qkv);         // [Q K V] = x·Wᵀ  [B·T, 3H]: one product, not three
+        Kernels.addBias(acts.qkv.data, acts.bias.data, b * t, w);  //   + b on every row
         lap(PROJECTIONS);
         DMatrixRMaj probs = acts.probs;                         // [B, A, T, T]
-        // S = Q·Kᵀ/√d for every sequence and head, each head read in place from Q and K
-        products.batched(false, true, t, t, d, 1 / Math.sqrt(d), acts.q, acts.headAt, hidden, acts.k, acts.headAt, hidden,
+        // S = Q·Kᵀ/√d for every sequence and head, each head read in place from its columns of [Q K V]
+        products.batched(false, true, t, t, d, 1 / Math.sqrt(d), acts.qkv, acts.queryAt, w, acts.qkv, acts.keyAt, w,
                 0, probs, acts.scoreAt, t);
         lap(SCORES);
         // P = softmax(S + M), in place, the mask added in the same pass: the A·T rows of sequence s take mask row s.
@@ -195,7 +224,7 @@ public final class SelfAttention {
         }
         lap(SOFTMAX);
         // C = P'·V, each head's context written into its own columns
-        products.batched(false, false, t, d, t, 1, weights, acts.scoreAt, t, acts.v, acts.headAt, hidden, 0,
+        products.batched(false, false, t, d, t, 1, weights, acts.scoreAt, t, acts.qkv, acts.valueAt, w, 0,
                 acts.context, acts.headAt, hidden);
         lap(CONTEXT);
         output.forward(acts.context, y);                        // y [B·T, H]
@@ -212,16 +241,16 @@ public final class SelfAttention {
      */
     // tag::backward[]
     public void backward(DMatrixRMaj x, Activations acts, DMatrixRMaj dy, DMatrixRMaj dx, Gradients g) {
-        int hidden = query.in(), d = hidden / heads, t = acts.length;
+        int hidden = query.in(), d = hidden / heads, t = acts.length, w = 3 * hidden;
         DMatrixRMaj weights = acts.droppedOut ? acts.dropped : acts.probs;   // P', what multiplied V
         g.dContext.zero();                                       // dC starts a sum: Linear adds into it
         output.backward(acts.context, dy, g.dContext);           // dC [B·T, H]
         lap(OUTPUT);
         // C = P'·V:  dP' = dC·Vᵀ,  dV = P'ᵀ·dC
-        products.batched(false, true, t, t, d, 1, g.dContext, acts.headAt, hidden, acts.v, acts.headAt, hidden, 0,
+        products.batched(false, true, t, t, d, 1, g.dContext, acts.headAt, hidden, acts.qkv, acts.valueAt, w, 0,
                 g.dScores, acts.scoreAt, t);
         products.batched(true, false, t, d, t, 1, weights, acts.scoreAt, t, g.dContext, acts.headAt, hidden, 0,
-                g.dv, acts.headAt, hidden);
+                g.dqkv, acts.valueAt, w);
         lap(CONTEXT);
         if (acts.droppedOut) {                                   // P' = P ⊙ mask:  dP = dP' ⊙ mask
             Dropout.apply(g.dScores.data, acts.dropMask.data, g.dScores.data, g.dScores.getNumElements());
@@ -231,15 +260,43 @@ public final class SelfAttention {
         lap(SOFTMAX);
         // S = Q·Kᵀ/√d + M (M is constant):  dQ = dS·K/√d,  dK = dSᵀ·Q/√d
         double scale = 1 / Math.sqrt(d);
-        products.batched(false, false, t, d, t, scale, g.dScores, acts.scoreAt, t, acts.k, acts.headAt, hidden, 0,
-                g.dq, acts.headAt, hidden);
-        products.batched(true, false, t, d, t, scale, g.dScores, acts.scoreAt, t, acts.q, acts.headAt, hidden, 0,
-                g.dk, acts.headAt, hidden);
+        products.batched(false, false, t, d, t, scale, g.dScores, acts.scoreAt, t, acts.qkv, acts.keyAt, w, 0,
+                g.dqkv, acts.queryAt, w);
+        products.batched(true, false, t, d, t, scale, g.dScores, acts.scoreAt, t, acts.qkv, acts.queryAt, w, 0,
+                g.dqkv, acts.keyAt, w);
         lap(SCORES);
-        query.backward(x, g.dq, dx);                              // dx += dQ·Wq
-        key.backward(x, g.dk, dx);                                //    + dK·Wk
-        value.backward(x, g.dv, dx);                              //    + dV·Wv
+        // [Q K V] = x·Wᵀ + b:  dW = [dQ dK dV]ᵀ·x,  db = Σ_rows [dQ dK dV],  dx += [dQ dK dV]·W
+        products.multTransA(g.dqkv, x, g.dWeights);              // dW [3H, H]
+        g.dBias.zero();
+        Kernels.addColumnSums(g.dqkv.data, g.dBias.data, x.numRows, w);   // db [3H]
+        unpack(g.dWeights, g.dBias);                             // each third onto its parameter's gradient
+        products.multAdd(g.dqkv, acts.weights, dx);              // dx += dQ·Wq + dK·Wk + dV·Wv, one product
         lap(PROJECTIONS);
     }
     // end::backward[]
+
+    /** W = [Wq; Wk; Wv], the three weights one under the other [3H, H], and b = [bq bk bv] [1, 3H]. */
+    private void pack(DMatrixRMaj weights, DMatrixRMaj bias) {
+        for (int i = 0; i < projections.length; i++) {
+            DMatrixRMaj wi = projections[i].weight().value(), bi = projections[i].bias().value();
+            System.arraycopy(wi.data, 0, weights.data, i * wi.getNumElements(), wi.getNumElements());
+            System.arraycopy(bi.data, 0, bias.data, i * bi.getNumElements(), bi.getNumElements());
+        }
+    }
+
+    /** Adds each third of dW [3H, H] and of db [1, 3H] onto the gradient of the projection it belongs to. */
+    private void unpack(DMatrixRMaj dWeights, DMatrixRMaj dBias) {
+        for (int i = 0; i < projections.length; i++) {
+            addSlice(dWeights.data, i, projections[i].weight().grad().data);
+            addSlice(dBias.data, i, projections[i].bias().grad().data);
+        }
+    }
+
+    /** into[j] += from[i·n + j] for j in [0, n), n = into.length. */
+    private static void addSlice(double[] from, int i, double[] into) {
+        int n = into.length, o = i * n;
+        for (int j = 0; j < n; j++) {
+            into[j] += from[o + j];
+        }
+    }
 }

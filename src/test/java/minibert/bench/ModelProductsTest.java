@@ -29,6 +29,10 @@ class ModelProductsTest {
         assertEquals(train.batchSize() * model.numHeads(), attention.batch());
         assertEquals(model.headSize(), attention.k());
         assertEquals(rows, p.projection().m());
+        assertEquals(3 * model.hiddenSize(), p.queryKeyValue().n(), "Q, K and V are one product, 3H wide");
+        assertTrue(shapes.contains(p.queryKeyValue()) && shapes.contains(p.projection()));
+        assertTrue(shapes.stream().anyMatch(s -> s.m() == rows && s.n() == model.hiddenSize() && s.k() == 3 * model.hiddenSize()),
+                "the packed projections' input gradient is B·T × H × 3H");
         assertEquals(model.intermediateSize(), p.ffnUp().n());
         assertEquals(rows, p.ffnWeightGradient().k());
         assertTrue(p.ffnWeightGradient().transA());

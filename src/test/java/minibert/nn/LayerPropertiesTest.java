@@ -119,6 +119,64 @@ class LayerPropertiesTest {
         }
     }
 
+    /**
+     * Q, K and V run as one product over the packed [Wq; Wk; Wv]: each third equals its own projection x·Wᵀ + b
+     * (EJML), and the backward pass adds each third of the packed gradients onto its own parameter's gradient, so two
+     * backward passes leave twice one pass's gradients. Batch 3, length 7, hidden 12, heads 3.
+     */
+    @ParameterizedTest(name = "seed {0}")
+    @ValueSource(longs = {11, 12})
+    void thePackedProjectionsAreTheThreeProjections(long seed) {
+        Random r = new Random(seed);
+        int b = 3, t = 7, h = 12, heads = 3, n = b * t;
+        SelfAttention attention = new SelfAttention("attention", h, heads, new Dropout(0, 0.0), Products.VECTOR);
+        Linear[] projections = {attention.query(), attention.key(), attention.value()};
+        attention.output().weight().value().setTo(random(h, h, 0.5, r));
+        for (Linear l : projections) {
+            l.weight().value().setTo(random(h, h, 0.5, r));
+            l.bias().value().setTo(random(1, h, 0.5, r));
+        }
+        DMatrixRMaj x = random(n, h, 1, r), dy = random(n, h, 1, r), y = new DMatrixRMaj(n, h);
+        int[] mask = new int[n];
+        Arrays.fill(mask, 1);
+        var acts = new SelfAttention.Activations(b, t, h, heads);
+        attention.forward(x, mask, Pass.INFERENCE, acts, y);
+        DMatrixRMaj[] thirds = {acts.query(), acts.key(), acts.value()};
+        for (int i = 0; i < 3; i++) {
+            DMatrixRMaj expected = new DMatrixRMaj(n, h);
+            org.ejml.dense.row.CommonOps_DDRM.multTransB(x, projections[i].weight().value(), expected);
+            for (int row = 0; row < n; row++) {
+                for (int col = 0; col < h; col++) {
+                    expected.add(row, col, projections[i].bias().value().get(0, col));
+                }
+            }
+            for (int k = 0; k < n * h; k++) {
+                assertEquals(expected.data[k], thirds[i].data[k], 1e-12, "seed " + seed + ", projection " + i + ", entry " + k);
+            }
+        }
+        var g = new SelfAttention.Gradients(b, t, h, heads);
+        DMatrixRMaj dx = new DMatrixRMaj(n, h);
+        attention.backward(x, acts, dy, dx, g);
+        double[][] once = new double[6][];
+        for (int i = 0; i < 3; i++) {
+            once[2 * i] = projections[i].weight().grad().data.clone();
+            once[2 * i + 1] = projections[i].bias().grad().data.clone();
+            assertTrue(Arrays.stream(once[2 * i]).anyMatch(v -> v != 0), "seed " + seed + ": projection " + i + " got a gradient");
+        }
+        DMatrixRMaj dxOnce = dx.copy();
+        dx.zero();
+        attention.backward(x, acts, dy, dx, g);
+        assertArrayEquals(dxOnce.data, dx.data, "seed " + seed + ": dx is written the same way each pass");
+        for (int i = 0; i < 3; i++) {
+            for (int k = 0; k < once[2 * i].length; k++) {
+                assertEquals(2 * once[2 * i][k], projections[i].weight().grad().data[k], 1e-12, "seed " + seed + ", weight " + i + ", entry " + k);
+            }
+            for (int k = 0; k < once[2 * i + 1].length; k++) {
+                assertEquals(2 * once[2 * i + 1][k], projections[i].bias().grad().data[k], 1e-12, "seed " + seed + ", bias " + i + ", entry " + k);
+            }
+        }
+    }
+
     @Test
     void theSameSeedGivesBitIdenticalOutputs() {
         ModelConfig c = GradientCheck.smallConfig();
