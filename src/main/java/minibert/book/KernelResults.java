@@ -2,6 +2,7 @@ package minibert.book;
 
 import minibert.bench.Comparison;
 import minibert.bench.GemmBenchmark;
+import minibert.bench.HandOff;
 import minibert.bench.MemoryBandwidth;
 import minibert.bench.ModelProducts;
 import minibert.bench.PackingShare;
@@ -126,6 +127,7 @@ public final class KernelResults implements ResultProducer {
         roofline(results, rows, peak, peakAll, bw.gbPerSecond().median(), bwAll.gbPerSecond().median());
         tiles(results, products, reps, peak);
         split(results, products, reps);
+        handOff(results, reps);
         packing(results, products, reps);
         scaling(results, products, reps, peakAll / peak);
         exercises(results, products, rows, peak, bw.gbPerSecond().median());
@@ -442,6 +444,26 @@ public final class KernelResults implements ResultProducer {
                                 + "taking turns for " + rows.get(0).share().runs() + " rounds (medians of the rounds' ratios)",
                         List.of("Product", "m × n × k", "Whole product, double (µs)", "Packing, double",
                                 "Whole product, float (µs)", "Packing, float"), cells);
+    }
+
+    /** What handing a parallel call to the pool's threads costs, with the spinning team and with the executor. */
+    private static void handOff(Results results, int reps) {
+        Publication pub = results.publish("fast/handoff");
+        HandOff.Result r = HandOff.run(2 * reps + 1, 200);
+        double team = r.team().median(), executor = r.executor().median();
+        pub.attribute("team-us", fmt("%.1f", team))
+                .attribute("executor-us", fmt("%.0f", executor))
+                .attribute("rounds", Integer.toString(r.team().runs()))
+                .attribute("comparison", executor > team
+                        ? fmt("%.0f", executor / team) + " times as long as the team's"
+                        : "no longer than the team's in this build")
+                .table("Handing a parallel call whose two shares do nothing to the pool's threads and waiting for them "
+                                + "(µs per call; each round the median of 200 calls, the two ways taking turns for "
+                                + r.team().runs() + " rounds)",
+                        List.of("Threads", "Median (µs)", "Fastest round", "Slowest round"),
+                        List.of(List.of("spinning team", fmt("%.1f", team), fmt("%.1f", r.team().min()), fmt("%.1f", r.team().max())),
+                                List.of("executor (parked threads)", fmt("%.1f", executor), fmt("%.1f", r.executor().min()),
+                                        fmt("%.1f", r.executor().max()))));
     }
 
     /** How the threads share the pieces of one product, each piece timed, as the machine is and with a busy thread. */

@@ -81,8 +81,7 @@ public final class FeedForward {
      */
     // tag::backward[]
     public void backward(DMatrixRMaj x, Activations acts, DMatrixRMaj dy, DMatrixRMaj dx, DMatrixRMaj dInner) {
-        dInner.zero();                                         // da starts a sum: Linear adds into it
-        output.backward(acts.activation, dy, dInner);          // da [N, I]
+        output.backwardWritten(acts.activation, dy, dInner);   // da [N, I], written
         lap(DOWN_PROJECTION);
         gelu.backward(acts.inner, acts.gate, dInner, dInner);  // du [N, I], in place
         lap(GELU);

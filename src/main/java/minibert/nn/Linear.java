@@ -84,4 +84,20 @@ public final class Linear {
         products.multAdd(dy, weight.value(), dx);                        // dx [N, in] += dy·W
     }
     // end::backward[]
+
+    /**
+     * {@link #backward} for an input gradient that starts here: dx = dy·W is written rather than added, so the
+     * caller need not zero dx first, and the product does not read it.
+     *
+     * @param x  the forward pass's input [N, in]. Not modified.
+     * @param dy gradient of the loss with respect to y [N, out]. Not modified.
+     * @param dx gradient with respect to x [N, in]. Modified (written).
+     */
+    public void backwardWritten(DMatrixRMaj x, DMatrixRMaj dy, DMatrixRMaj dx) {
+        Shapes.require(name, "output gradient", dy, x.numRows, out());
+        Shapes.require(name, "input gradient", dx, x.numRows, in());
+        products.multAddTransA(dy, x, weight.grad());                    // dW [out, in] += dyᵀ·x
+        Kernels.addColumnSums(dy.data, bias.grad().data, dy.numRows, dy.numCols); // db [out] += Σ_rows dy
+        products.mult(dy, weight.value(), dx);                           // dx [N, in] = dy·W
+    }
 }

@@ -239,8 +239,7 @@ public final class MlmHead {
         products.mult(acts.dz, wordEmbeddings.value(), acts.dt);        // dt = dz·E [M, H]
         norm.backward(acts.norm, acts.dt, acts.dt);                     // through LayerNorm, in place
         gelu.backward(acts.inner, acts.gate, acts.dt, acts.dt);         // through GELU, in place
-        acts.dx.zero();                                                 // dx starts a sum: Linear adds into it
-        transform.backward(acts.x, acts.dt, acts.dx);                   // dx [M, H]
+        transform.backwardWritten(acts.x, acts.dt, acts.dx);            // dx [M, H], written
         for (int j = 0; j < m; j++) {
             System.arraycopy(acts.dx.data, j * h, dHidden.data, acts.rows[j] * h, h);
         }

@@ -243,8 +243,7 @@ public final class SelfAttention {
     public void backward(DMatrixRMaj x, Activations acts, DMatrixRMaj dy, DMatrixRMaj dx, Gradients g) {
         int hidden = query.in(), d = hidden / heads, t = acts.length, w = 3 * hidden;
         DMatrixRMaj weights = acts.droppedOut ? acts.dropped : acts.probs;   // P', what multiplied V
-        g.dContext.zero();                                       // dC starts a sum: Linear adds into it
-        output.backward(acts.context, dy, g.dContext);           // dC [B·T, H]
+        output.backwardWritten(acts.context, dy, g.dContext);    // dC [B·T, H], written
         lap(OUTPUT);
         // C = P'·V:  dP' = dC·Vᵀ,  dV = P'ᵀ·dC
         products.batched(false, true, t, t, d, 1, g.dContext, acts.headAt, hidden, acts.qkv, acts.valueAt, w, 0,

@@ -11,8 +11,12 @@ import java.util.function.IntConsumer;
 
 /**
  * The fixed pool of worker threads that every parallel kernel shares: created once with the JVM, never
- * per call, one thread per available core. Work is cut into shares; all but the last run on the pool and
- * the last on the calling thread, which would otherwise sit idle waiting.
+ * per call. Work is cut into shares, at most one per core; all but the last run on the pool's threads and
+ * the last on the calling thread, which would otherwise sit idle waiting. The shares are handed to a team
+ * of spinning threads (one per core but the caller's), which take a share within a microsecond or so, where
+ * a parked thread of an executor took tens of microseconds to wake ({@code minibert.bench.HandOff} measures
+ * both); calls the team cannot take (another thread's while it is busy, or more shares than it has threads)
+ * go to the executor.
  */
 public final class Pool {
 
@@ -54,6 +58,9 @@ public final class Pool {
             shares.forEach(Runnable::run);
             return;
         }
+        if (team && TEAM.run(shares)) {
+            return;
+        }
         List<Future<?>> futures = new ArrayList<>(shares.size() - 1);
         for (int i = 0; i < shares.size() - 1; i++) {
             futures.add(EXECUTOR.submit(shares.get(i)));
@@ -67,6 +74,152 @@ public final class Pool {
                 throw new IllegalStateException(e);
             } catch (ExecutionException e) {
                 throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+            }
+        }
+    }
+
+    /**
+     * How long an idle team worker, or a caller waiting for one, spins before it parks: long enough to span the
+     * serial work between two parallel passes of a training step, so that a worker is awake when the next pass
+     * starts. Handing work to a parked thread and waiting for it by parking cost about 80 µs a call on the
+     * build's machine (the executor's way), against the few microseconds of a pass over a small matrix.
+     */
+    static final long SPIN_NANOS = 200_000;
+
+    private static final Team TEAM = new Team(THREADS - 1);
+
+    private static volatile boolean team = true;
+
+    /** Whether calls hand their shares to the spinning team (the default) or to the executor's parked threads. */
+    public static boolean team() {
+        return team;
+    }
+
+    /** Hands shares to the team ({@code true}, the default) or to the executor ({@code false}): for measuring the two side by side. */
+    public static void team(boolean value) {
+        team = value;
+    }
+
+    /**
+     * Threads − 1 workers that each take one share of a call handed to them through a volatile field, spinning
+     * for {@link #SPIN_NANOS} before they park; the caller runs the last share and waits for theirs the same way.
+     * One call at a time: a call that finds the team busy (another thread's work, or more shares than the team
+     * has threads) takes the executor's way instead.
+     */
+    private static final class Team {
+
+        private final Worker[] workers;
+        private final java.util.concurrent.atomic.AtomicBoolean busy = new java.util.concurrent.atomic.AtomicBoolean();
+
+        Team(int size) {
+            workers = new Worker[size];
+            for (int i = 0; i < size; i++) {
+                workers[i] = new Worker();
+                workers[i].start();
+            }
+        }
+
+        /** Runs the shares and returns true, or returns false at once, having run nothing, when it cannot take them. */
+        boolean run(List<Runnable> shares) {
+            int handed = shares.size() - 1;
+            if (handed > workers.length || !busy.compareAndSet(false, true)) {
+                return false;
+            }
+            Throwable failure = null;
+            try {
+                for (int i = 0; i < handed; i++) {
+                    workers[i].hand(shares.get(i));
+                }
+                try {
+                    shares.get(handed).run();
+                } catch (Throwable t) {
+                    failure = t;
+                }
+                for (int i = 0; i < handed; i++) {
+                    Throwable f = workers[i].await();
+                    failure = failure == null ? f : failure;
+                }
+            } finally {
+                busy.set(false);
+            }
+            if (failure instanceof RuntimeException r) {
+                throw r;
+            }
+            if (failure instanceof Error e) {
+                throw e;
+            }
+            if (failure != null) {
+                throw new IllegalStateException(failure);
+            }
+            return true;
+        }
+    }
+
+    /** A team thread: runs the share in {@link #task}, then clears it; a cleared field tells the caller it is done. */
+    private static final class Worker extends Thread {
+
+        private volatile Runnable task;
+        private volatile boolean parked;
+        private volatile Thread waiter;
+        private Throwable failure;                 // written before task is cleared, read after
+
+        Worker() {
+            super(WORKERS, "minibert-team");
+            setDaemon(true);
+        }
+
+        void hand(Runnable share) {
+            failure = null;
+            task = share;
+            if (parked) {
+                java.util.concurrent.locks.LockSupport.unpark(this);
+            }
+        }
+
+        /** Waits until the share handed over has run; its failure, or null. */
+        Throwable await() {
+            long start = System.nanoTime();
+            while (task != null) {
+                if (System.nanoTime() - start < SPIN_NANOS) {
+                    Thread.onSpinWait();
+                } else {
+                    waiter = Thread.currentThread();
+                    if (task != null) {
+                        java.util.concurrent.locks.LockSupport.parkNanos(this, 50_000);
+                    }
+                    waiter = null;
+                }
+            }
+            return failure;
+        }
+
+        @Override
+        public void run() {
+            while (true) {
+                Runnable t;
+                long start = System.nanoTime();
+                while ((t = task) == null) {
+                    if (System.nanoTime() - start < SPIN_NANOS) {
+                        Thread.onSpinWait();
+                    } else {
+                        parked = true;
+                        if (task == null) {
+                            java.util.concurrent.locks.LockSupport.park(this);
+                        }
+                        parked = false;
+                        start = System.nanoTime();
+                    }
+                }
+                try {
+                    t.run();
+                } catch (Throwable e) {
+                    failure = e;
+                }
+                task = null;
+                Thread w = waiter;
+                if (w != null) {
+                    java.util.concurrent.locks.LockSupport.unpark(w);
+                }
             }
         }
     }

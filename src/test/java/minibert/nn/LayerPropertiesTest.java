@@ -177,6 +177,24 @@ class LayerPropertiesTest {
         }
     }
 
+    /** backwardWritten writes dx whatever it held, and adds the same parameter gradients as backward into a zeroed dx. */
+    @Test
+    void aWrittenInputGradientIsTheAddedOneIntoZeros() {
+        Random r = new Random(13);
+        int n = 7, in = 12, out = 5;
+        Linear a = new Linear("a", in, out, Products.VECTOR), b = new Linear("b", in, out, Products.VECTOR);
+        DMatrixRMaj w = random(out, in, 1, r);
+        a.weight().value().setTo(w);
+        b.weight().value().setTo(w);
+        DMatrixRMaj x = random(n, in, 1, r), dy = random(n, out, 1, r);
+        DMatrixRMaj added = new DMatrixRMaj(n, in), written = random(n, in, 100, r);   // garbage to be overwritten
+        a.backward(x, dy, added);
+        b.backwardWritten(x, dy, written);
+        assertArrayEquals(added.data, written.data);
+        assertArrayEquals(a.weight().grad().data, b.weight().grad().data);
+        assertArrayEquals(a.bias().grad().data, b.bias().grad().data);
+    }
+
     @Test
     void theSameSeedGivesBitIdenticalOutputs() {
         ModelConfig c = GradientCheck.smallConfig();

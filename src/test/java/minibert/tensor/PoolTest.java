@@ -31,6 +31,44 @@ class PoolTest {
         }
     }
 
+    /** The spinning team and the executor give the same coverage, and a failure in any share, the team's included, reaches the caller. */
+    @Test
+    void bothWaysOfHandingOverRunEveryShareAndReportFailures() {
+        boolean before = Pool.team();
+        try {
+            for (boolean team : new boolean[] {true, false}) {
+                Pool.team(team);
+                for (int round = 0; round < 50; round++) {
+                    int n = 40_000 + round;
+                    AtomicIntegerArray seen = new AtomicIntegerArray(n);
+                    Pool.forRanges(n, 1, 16, (from, to) -> {
+                        for (int i = from; i < to; i++) {
+                            seen.incrementAndGet(i);
+                        }
+                    });
+                    for (int i = 0; i < n; i++) {
+                        assertEquals(1, seen.get(i), "team " + team + ", round " + round + ", index " + i);
+                    }
+                }
+                for (int failing = 0; failing < Pool.threads(); failing++) {
+                    int f = failing;
+                    assertThrows(ArithmeticException.class, () -> Pool.forEach(Pool.threads(), i -> {
+                        if (i == f) {
+                            throw new ArithmeticException("share " + f);
+                        }
+                    }), "team " + team + ", failing share " + f);
+                }
+                AtomicIntegerArray after = new AtomicIntegerArray(Pool.threads());
+                Pool.forEach(Pool.threads(), i -> after.incrementAndGet(i));   // still works after the failures
+                for (int i = 0; i < Pool.threads(); i++) {
+                    assertEquals(1, after.get(i), "team " + team + ": share " + i + " after the failures");
+                }
+            }
+        } finally {
+            Pool.team(before);
+        }
+    }
+
     @Test
     void forEachRunsEveryPieceExactlyOnce() {
         for (int count : new int[] {0, 1, 2, 7, 1000}) {
