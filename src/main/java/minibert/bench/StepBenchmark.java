@@ -181,6 +181,13 @@ public final class StepBenchmark {
         l.update(new Update(lr, 1.0), report);
     }
 
+    /** The parallel calls ({@link minibert.tensor.Pool#calls()}) of one more step of {@code l}, numbered {@code step}. */
+    public static long poolCalls(Learner l, Batch batch, long step, double learningRate) {
+        long before = minibert.tensor.Pool.calls();
+        step(l, batch, step, learningRate, new Tally(), new UpdateReport());
+        return minibert.tensor.Pool.calls() - before;
+    }
+
     /**
      * The heap a steady-state step allocates: {@code count} more steps (numbered from {@code first}), each counted
      * alone, and the fewest bytes any one of them allocated; −1 when {@code count} is 0. A step that runs code the

@@ -54,6 +54,7 @@ public final class Pool {
         if (shares.isEmpty()) {
             return;
         }
+        CALLS.incrementAndGet();
         if (Thread.currentThread().getThreadGroup() == WORKERS) {
             shares.forEach(Runnable::run);
             return;
@@ -87,6 +88,13 @@ public final class Pool {
     static final long SPIN_NANOS = 200_000;
 
     private static final Team TEAM = new Team(THREADS - 1);
+
+    private static final java.util.concurrent.atomic.AtomicLong CALLS = new java.util.concurrent.atomic.AtomicLong();
+
+    /** The calls that have handed shares to the pool's threads so far, {@link #forRanges} and {@link #forEach} included. */
+    public static long calls() {
+        return CALLS.get();
+    }
 
     private static volatile boolean team = true;
 

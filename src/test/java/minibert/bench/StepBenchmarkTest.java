@@ -61,5 +61,8 @@ class StepBenchmarkTest {
         long bytes = StepBenchmark.steadyAllocation(l, batch, 0, 3, 1e-3, new minibert.train.Tally(), new minibert.train.UpdateReport());
         assertTrue(bytes >= 0, "bytes " + bytes);
         assertEquals(3L, l.steps(), "each counted step is a step of the learner");
+        long calls = StepBenchmark.poolCalls(l, batch, 3, 1e-3);
+        assertTrue(calls >= 0, "calls " + calls);
+        assertEquals(4L, l.steps(), "the counted step is a step of the learner");
     }
 }

@@ -70,6 +70,17 @@ class PoolTest {
     }
 
     @Test
+    void everyCallThatHandsOutSharesIsCountedOnce() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Pool.threads() > 1, "needs two threads");
+        long before = Pool.calls();
+        Pool.forRanges(10, 1, 1, (from, to) -> { });                 // too little work: runs on the caller
+        assertEquals(before, Pool.calls());
+        Pool.forRanges(1 << 20, 1, 1, (from, to) -> { });
+        Pool.forEach(3, i -> { });
+        assertEquals(before + 2, Pool.calls());
+    }
+
+    @Test
     void forEachRunsEveryPieceExactlyOnce() {
         for (int count : new int[] {0, 1, 2, 7, 1000}) {
             AtomicIntegerArray seen = new AtomicIntegerArray(Math.max(count, 1));
