@@ -6,7 +6,10 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntConsumer;
 
 /**
@@ -82,16 +85,16 @@ public final class Pool {
     /**
      * How long an idle team worker, or a caller waiting for one, spins before it parks: long enough to span the
      * serial work between two parallel passes of a training step, so that a worker is awake when the next pass
-     * starts. Handing work to a parked thread and waiting for it by parking cost about 80 µs a call on the
-     * build's machine (the executor's way), against the few microseconds of a pass over a small matrix.
+     * starts. Handing work to a parked thread and waiting for it by parking (the executor's way) costs tens of
+     * microseconds a call ({@code minibert.bench.HandOff} measures it), as much as a pass over a small matrix.
      */
     static final long SPIN_NANOS = 200_000;
 
     private static final Team TEAM = new Team(THREADS - 1);
 
-    private static final java.util.concurrent.atomic.AtomicLong CALLS = new java.util.concurrent.atomic.AtomicLong();
+    private static final AtomicLong CALLS = new AtomicLong();
 
-    /** The calls that have handed shares to the pool's threads so far, {@link #forRanges} and {@link #forEach} included. */
+    /** The parallel calls so far: every {@link #runAll}, so every {@link #forRanges} and {@link #forEach} that split its work, nested ones included. */
     public static long calls() {
         return CALLS.get();
     }
@@ -117,7 +120,7 @@ public final class Pool {
     private static final class Team {
 
         private final Worker[] workers;
-        private final java.util.concurrent.atomic.AtomicBoolean busy = new java.util.concurrent.atomic.AtomicBoolean();
+        private final AtomicBoolean busy = new AtomicBoolean();
 
         Team(int size) {
             workers = new Worker[size];
@@ -180,7 +183,7 @@ public final class Pool {
             failure = null;
             task = share;
             if (parked) {
-                java.util.concurrent.locks.LockSupport.unpark(this);
+                LockSupport.unpark(this);
             }
         }
 
@@ -193,7 +196,7 @@ public final class Pool {
                 } else {
                     waiter = Thread.currentThread();
                     if (task != null) {
-                        java.util.concurrent.locks.LockSupport.parkNanos(this, 50_000);
+                        LockSupport.parkNanos(this, 50_000);
                     }
                     waiter = null;
                 }
@@ -212,7 +215,7 @@ public final class Pool {
                     } else {
                         parked = true;
                         if (task == null) {
-                            java.util.concurrent.locks.LockSupport.park(this);
+                            LockSupport.park(this);
                         }
                         parked = false;
                         start = System.nanoTime();
@@ -226,7 +229,7 @@ public final class Pool {
                 task = null;
                 Thread w = waiter;
                 if (w != null) {
-                    java.util.concurrent.locks.LockSupport.unpark(w);
+                    LockSupport.unpark(w);
                 }
             }
         }
