@@ -202,9 +202,9 @@ public final class SelfAttention {
     public void forward(DMatrixRMaj x, int[] mask, Pass pass, Activations acts, DMatrixRMaj y) {
         int hidden = query.in(), d = hidden / heads, b = acts.batch, t = acts.length, w = 3 * hidden;
         Shapes.require(name, "input", x, b * t, hidden);
-        pack(acts.weights, acts.bias);                          // W = [Wq; Wk; Wv] [3H, H], b = [bq bk bv] [3H]
+        pack(acts.weights, acts.bias);                          // W = [Wq; Wk; Wv] [3H, H], its bias [bq bk bv]
         products.multTransB(x, acts.weights, acts.qkv);         // [Q K V] = x·Wᵀ  [B·T, 3H]: one product, not three
-        Kernels.addBias(acts.qkv.data, acts.bias.data, b * t, w);  //   + b on every row
+        Kernels.addBias(acts.qkv.data, acts.bias.data, b * t, w);  //   + [bq bk bv] on every row
         lap(PROJECTIONS);
         DMatrixRMaj probs = acts.probs;                         // [B, A, T, T]
         // S = Q·Kᵀ/√d for every sequence and head, each head read in place from its columns of [Q K V]
@@ -264,7 +264,8 @@ public final class SelfAttention {
         products.batched(true, false, t, d, t, scale, g.dScores, acts.scoreAt, t, acts.qkv, acts.queryAt, w, 0,
                 g.dqkv, acts.keyAt, w);
         lap(SCORES);
-        // [Q K V] = x·Wᵀ + b:  dW = [dQ dK dV]ᵀ·x,  db = Σ_rows [dQ dK dV],  dx += [dQ dK dV]·W
+        // [Q K V] = x·Wᵀ + [bq bk bv]:  dW = [dQ dK dV]ᵀ·x,  its bias's gradient Σ_rows [dQ dK dV],
+        //                              dx += [dQ dK dV]·W
         products.multTransA(g.dqkv, x, g.dWeights);              // dW [3H, H]
         g.dBias.zero();
         Kernels.addColumnSums(g.dqkv.data, g.dBias.data, x.numRows, w);   // db [3H]
