@@ -30,6 +30,7 @@ public final class HandOff {
                 for (int w = 0; w < 2; w++) {
                     int way = (Math.max(i, 0) + w) % 2;
                     Pool.team(way == 0);
+                    Pool.rest();                                      // the team's threads park: no spinning beside the executor's
                     double[] each = new double[calls];
                     for (int c = 0; c < calls; c++) {
                         long t0 = System.nanoTime();

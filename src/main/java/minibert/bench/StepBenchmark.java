@@ -181,11 +181,15 @@ public final class StepBenchmark {
         l.update(new Update(lr, 1.0), report);
     }
 
-    /** The parallel calls ({@link minibert.tensor.Pool#calls()}) of one more step of {@code l}, numbered {@code step}. */
-    public static long poolCalls(Learner l, Batch batch, long step, double learningRate) {
-        long before = minibert.tensor.Pool.calls();
+    /** How one step used the pool: its parallel calls, and the shares among them that had to wake a parked worker. */
+    public record PoolUse(long calls, long wakeUps) {
+    }
+
+    /** The pool's use ({@link minibert.tensor.Pool#calls()}, {@link minibert.tensor.Pool#wakeUps()}) by one more step of {@code l}, numbered {@code step}. */
+    public static PoolUse poolUse(Learner l, Batch batch, long step, double learningRate) {
+        long calls = minibert.tensor.Pool.calls(), wakeUps = minibert.tensor.Pool.wakeUps();
         step(l, batch, step, learningRate, new Tally(), new UpdateReport());
-        return minibert.tensor.Pool.calls() - before;
+        return new PoolUse(minibert.tensor.Pool.calls() - calls, minibert.tensor.Pool.wakeUps() - wakeUps);
     }
 
     /**

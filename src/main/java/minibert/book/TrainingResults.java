@@ -236,7 +236,10 @@ public final class TrainingResults implements ResultProducer {
             }
         }
         StepBenchmark.Figures f32 = figures.get(0), f64 = figures.get(1), blas32 = figures.get(2);
-        pub.attribute("pool-calls", fmt("%d", StepBenchmark.poolCalls(learners.get(0), batch, warmUp + steps + allocation, 1e-4)));
+        StepBenchmark.PoolUse pool = StepBenchmark.poolUse(learners.get(0), batch, warmUp + steps + allocation, 1e-4);
+        pub.attribute("pool-calls", fmt("%d", pool.calls()))
+                .attribute("pool-wake-ups", fmt("%d", pool.wakeUps()))
+                .attribute("pool-spin-ms", fmt("%.0f", minibert.tensor.Pool.SPIN_NANOS / 1e6));
         double share = minibert.bench.Sample.of(shares).median();           // the median of the rounds' ratios
         pub.attribute("speedup", fmt("%.2f", f64.medianSeconds() / f32.medianSeconds()))
                 .attribute("steps", Integer.toString(steps))

@@ -73,6 +73,7 @@ public final class OpenBlasBackend implements Products.Backend {
         if (m == 0 || n == 0) {
             return;
         }
+        Pool.rest();                      // the pool's spinning threads park: OpenBLAS's own threads need the cores
         try {
             // BLAS wants every leading dimension ≥ 1, even of an empty operand (k = 0: C is only scaled by beta)
             CALL.invokeExact(OpenBlas.ROW_MAJOR, transA ? OpenBlas.TRANS : OpenBlas.NO_TRANS,

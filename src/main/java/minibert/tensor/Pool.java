@@ -84,15 +84,36 @@ public final class Pool {
 
     /**
      * How long an idle team worker, or a caller waiting for one, spins before it parks: long enough to span the
-     * serial work between two parallel passes of a training step, so that a worker is awake when the next pass
-     * starts. Handing work to a parked thread and waiting for it by parking (the executor's way) costs tens of
-     * microseconds a call ({@code minibert.bench.HandOff} measures it), as much as a pass over a small matrix.
+     * serial work between two parallel passes of a training step (up to a few milliseconds, as in the MLM head's
+     * loops over the vocabulary), so that a worker is awake when the next pass starts. Handing work to a parked
+     * thread and waiting for it by parking (the executor's way) costs tens of microseconds a call
+     * ({@code minibert.bench.HandOff} measures it); with a spin of 0.2 ms, half of a step's calls still found their
+     * worker parked ({@link #wakeUps()} counts them), and the step took about 8% longer than with this one.
      */
-    static final long SPIN_NANOS = 200_000;
+    public static final long SPIN_NANOS = 5_000_000;
 
     private static final Team TEAM = new Team(THREADS - 1);
 
+    private static volatile boolean resting;
+
+    /**
+     * Makes the team's idle threads park now instead of at the end of their spin, until the next parallel call
+     * wakes them: for code about to run work on threads of its own (OpenBLAS's), which spinning threads would
+     * compete with for the cores.
+     */
+    public static void rest() {
+        if (!resting) {
+            resting = true;
+        }
+    }
+
     private static final AtomicLong CALLS = new AtomicLong();
+    private static final AtomicLong WAKE_UPS = new AtomicLong();
+
+    /** The shares handed to a team worker that had parked (and had to be woken) so far. */
+    public static long wakeUps() {
+        return WAKE_UPS.get();
+    }
 
     /** The parallel calls so far: every {@link #runAll}, so every {@link #forRanges} and {@link #forEach} that split its work, nested ones included. */
     public static long calls() {
@@ -135,6 +156,9 @@ public final class Pool {
             int handed = shares.size() - 1;
             if (handed > workers.length || !busy.compareAndSet(false, true)) {
                 return false;
+            }
+            if (resting) {
+                resting = false;
             }
             Throwable failure = null;
             try {
@@ -183,6 +207,7 @@ public final class Pool {
             failure = null;
             task = share;
             if (parked) {
+                WAKE_UPS.incrementAndGet();
                 LockSupport.unpark(this);
             }
         }
@@ -210,7 +235,7 @@ public final class Pool {
                 Runnable t;
                 long start = System.nanoTime();
                 while ((t = task) == null) {
-                    if (System.nanoTime() - start < SPIN_NANOS) {
+                    if (!resting && System.nanoTime() - start < SPIN_NANOS) {
                         Thread.onSpinWait();
                     } else {
                         parked = true;

@@ -61,8 +61,9 @@ class StepBenchmarkTest {
         long bytes = StepBenchmark.steadyAllocation(l, batch, 0, 3, 1e-3, new minibert.train.Tally(), new minibert.train.UpdateReport());
         assertTrue(bytes >= 0, "bytes " + bytes);
         assertEquals(3L, l.steps(), "each counted step is a step of the learner");
-        long calls = StepBenchmark.poolCalls(l, batch, 3, 1e-3);
-        assertTrue(calls >= 0, "calls " + calls);
+        StepBenchmark.PoolUse use = StepBenchmark.poolUse(l, batch, 3, 1e-3);
+        assertTrue(use.calls() >= 0 && use.wakeUps() >= 0 && use.wakeUps() <= use.calls() * Math.max(1, minibert.tensor.Pool.threads() - 1),
+                use.toString());
         assertEquals(4L, l.steps(), "the counted step is a step of the learner");
     }
 }

@@ -81,6 +81,32 @@ class PoolTest {
     }
 
     @Test
+    void aCallAfterALongPauseWakesAParkedWorkerAndCountsIt() throws InterruptedException {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Pool.threads() > 1 && Pool.team(), "needs two threads and the team");
+        Pool.forEach(2, i -> { });
+        Thread.sleep(60 * Pool.SPIN_NANOS / 1_000_000);                 // far past the spin: the worker has parked
+        long before = Pool.wakeUps();
+        AtomicIntegerArray seen = new AtomicIntegerArray(2);
+        Pool.forEach(2, i -> seen.incrementAndGet(i));
+        assertEquals(1, seen.get(0));
+        assertEquals(1, seen.get(1));
+        assertEquals(before + 1, Pool.wakeUps(), "the parked worker was woken once");
+    }
+
+    @Test
+    void restingThreadsParkAtOnceAndTheNextCallWakesThem() throws InterruptedException {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Pool.threads() > 1 && Pool.team(), "needs two threads and the team");
+        Pool.forEach(2, i -> { });
+        Pool.rest();
+        Thread.sleep(1);                                                  // well inside the spin: parked only because of rest()
+        long before = Pool.wakeUps();
+        AtomicIntegerArray seen = new AtomicIntegerArray(2);
+        Pool.forEach(2, i -> seen.incrementAndGet(i));
+        assertEquals(2, seen.get(0) + seen.get(1), "both shares ran");
+        assertEquals(before + 1, Pool.wakeUps(), "the resting worker was woken");
+    }
+
+    @Test
     void forEachRunsEveryPieceExactlyOnce() {
         for (int count : new int[] {0, 1, 2, 7, 1000}) {
             AtomicIntegerArray seen = new AtomicIntegerArray(Math.max(count, 1));
