@@ -220,10 +220,8 @@ public final class GemmBenchmark {
                         0f, cf[0], s.n());
             }
         };
-        // after the kernel on all threads, the pool's threads would spin on beside the next variant: they park instead
-        Runnable multiParked = new Rounds.Settling(multi, Pool::rest), floatMultiParked = new Rounds.Settling(floatMulti, Pool::rest);
         if (!OpenBlas.available()) {
-            Sample[] g = Rounds.rates(s.flops(), reps, ejml, single, multiParked, floatSingle, floatMultiParked);
+            Sample[] g = Rounds.rates(s.flops(), reps, ejml, single, multi, floatSingle, floatMulti);
             Sample none = Sample.of();
             return new Row(s, g[0], g[1], g[2], g[3], g[4], none, none, none, none);
         }
@@ -235,7 +233,7 @@ public final class GemmBenchmark {
         Runnable blasFloatMulti = new Rounds.Settling(() -> blasFloat(s, Pool.threads(), af, bf, cf, as, bs), OpenBlas::settle);
         // the variants take turns, one timed run each per round, so that a burst of other work on the machine
         // slows all of them alike and the ratios between them stay fair
-        double[][] ns = Rounds.nanos(reps, true, ejml, single, multiParked, floatSingle, floatMultiParked, blasSingle, blasMulti,
+        double[][] ns = Rounds.nanos(reps, true, ejml, single, multi, floatSingle, floatMulti, blasSingle, blasMulti,
                 blasFloatSingle, blasFloatMulti);
         OpenBlas.threads(Pool.threads());
         Sample[] g = Rounds.rates(s.flops(), ns);

@@ -23,7 +23,12 @@ final class Rounds {
         }
     }
 
+    /**
+     * After each run of any variant the pool's team parks ({@link minibert.tensor.Pool#rest()}: the kernel's threads
+     * spin on after their work), and a {@link Settling} variant waits for threads of its own.
+     */
     private static void settleAfter(Runnable variant) {
+        minibert.tensor.Pool.rest();
         if (variant instanceof Settling s) {
             s.settle().run();
         }

@@ -81,11 +81,6 @@ public final class SelfAttention {
             }
         }
 
-        /** [Q K V] of the last forward pass, side by side [B·T, 3H]: Q in columns [0, H), K in [H, 2H), V in [2H, 3H). */
-        public DMatrixRMaj projections() {
-            return qkv;
-        }
-
         /** A copy of Q of the last forward pass [B·T, H]. */
         public DMatrixRMaj query() {
             return third(0);
