@@ -75,6 +75,7 @@ public final class Twin {
             "DMatrixRMaj", "FMatrixRMaj",
             "CommonOps_DDRM", "CommonOps_FDRM",
             "Gemm", "GemmF",                         // the float GEMM, Gemm's own twin
+            "VectorErf", "VectorErfF",               // the vector erf: float's is written by hand, not twinned
             // the exponential's bit arithmetic: 2^k is built in the exponent field of a float's own width
             "LongVector", "IntVector",
             "reinterpretAsLongs", "reinterpretAsInts",

@@ -79,14 +79,14 @@ public final class GemmBenchmark {
      * on the shapes with B·T rows (beside what the FMA loop itself gains from all threads, {@code peakAll ÷ peak},
      * which no product can exceed), the batched attention products against the peak of the cores they run on.
      *
-     * @param rows the shapes' figures; the shapes with the most rows are the B·T-row ones
+     * @param rows the shapes' figures; the plain and ABᵀ shapes with the most rows are the B·T-row ones
      */
     public static List<Goal> goals(List<Row> rows, double peak, double peakF, double peakAll) {
         double plainSingle = Double.MAX_VALUE, plainFloat = Double.MAX_VALUE, speedup = Double.MAX_VALUE;
         double plainRate = 0, transA = Double.MAX_VALUE, batched = 0;
         int plainCount = 0, tallest = 0;
         for (Row r : rows) {
-            if (r.shape().batch() == 1) {
+            if (r.shape().batch() == 1 && !r.shape().transA()) {           // not the weight gradients, V rows among them
                 tallest = Math.max(tallest, r.shape().m());
             }
         }
@@ -143,23 +143,24 @@ public final class GemmBenchmark {
     /**
      * Runs every shape; {@code reps} timed repetitions each. The whole measurement runs twice and the first pass,
      * one repetition each, is discarded: measured in a single pass, the first shape came out a third slower than
-     * the same shape measured last, still running code that the JIT replaced later.
+     * the same shape measured last, still running code that the JIT replaced later. The discarded pass warms each
+     * variant up with three runs only; the pass that counts warms each up for {@link Rounds#WARM_UP_NANOS} again.
      */
     public static List<Row> run(List<ProductShape> shapes, int reps) {
         warmUp();
         Random rnd = new Random(1);
         for (ProductShape s : shapes) {
-            measure(s, 1, rnd);
+            measure(s, 1, 0, rnd);
         }
         List<Row> rows = new ArrayList<>();
         for (ProductShape s : shapes) {
-            rows.add(measure(s, reps, rnd));
+            rows.add(measure(s, reps, Rounds.WARM_UP_NANOS, rnd));
         }
         return rows;
     }
 
-    /** One shape: the five variants, {@code reps} timed repetitions each. */
-    private static Row measure(ProductShape s, int reps, Random rnd) {
+    /** One shape: the variants, {@code reps} timed repetitions each, each warmed up for {@code warmUpNanos} first. */
+    private static Row measure(ProductShape s, int reps, long warmUpNanos, Random rnd) {
         int count = s.batch();
         DMatrixRMaj[] as = new DMatrixRMaj[count], bs = new DMatrixRMaj[count], cs = new DMatrixRMaj[count];
         for (int i = 0; i < count; i++) {
@@ -233,8 +234,8 @@ public final class GemmBenchmark {
         Runnable blasFloatMulti = new Rounds.Settling(() -> blasFloat(s, Pool.threads(), af, bf, cf, as, bs), OpenBlas::settle);
         // the variants take turns, one timed run each per round, so that a burst of other work on the machine
         // slows all of them alike and the ratios between them stay fair
-        double[][] ns = Rounds.nanos(reps, true, ejml, single, multi, floatSingle, floatMulti, blasSingle, blasMulti,
-                blasFloatSingle, blasFloatMulti);
+        double[][] ns = Rounds.nanos(reps, true, warmUpNanos, ejml, single, multi, floatSingle, floatMulti, blasSingle,
+                blasMulti, blasFloatSingle, blasFloatMulti);
         OpenBlas.threads(Pool.threads());
         Sample[] g = Rounds.rates(s.flops(), ns);
         // the kernel's rate over OpenBLAS's within each round: a burst of other work that slows a whole round cancels

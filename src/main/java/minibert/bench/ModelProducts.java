@@ -66,7 +66,21 @@ public record ModelProducts(int batch, int length, int hidden, int intermediate,
         return new ProductShape("weight gradient  dyᵀ·x (I×H)", intermediate, hidden, rows(), true, false, 1);
     }
 
-    /** Every product shape of a step: forward, the input and weight gradients, the MLM decoder and the attention. */
+    /** The tied decoder's gradient for the word embeddings, dzᵀ·t: [M, V]ᵀ by [M, H], a sum over the M masked rows. */
+    public ProductShape decoderWeightGradient() {
+        return new ProductShape("MLM decoder gradient  dzᵀ·t (V×H)", vocab, hidden, masked(), true, false, 1);
+    }
+
+    /** The decoder's input gradient, dz·E: [M, V] by [V, H], a long sum (over the vocabulary) into a small result. */
+    public ProductShape decoderInputGradient() {
+        return new ProductShape("MLM decoder input gradient  dz·E", masked(), hidden, vocab, false, false, 1);
+    }
+
+    /**
+     * Every product shape of a step: forward, the input and weight gradients (the MLM decoder's among them) and the
+     * attention. (The MLM head's dense transform, M × H × H, and its gradients are left out: under 1% of the step's
+     * work.)
+     */
     public List<ProductShape> shapes() {
         return List.of(
                 queryKeyValue(),
@@ -77,9 +91,11 @@ public record ModelProducts(int batch, int length, int hidden, int intermediate,
                 new ProductShape("weight gradient  dyᵀ·x (3H×H)", 3 * hidden, hidden, rows(), true, false, 1),
                 new ProductShape("weight gradient  dyᵀ·x (H×H)", hidden, hidden, rows(), true, false, 1),
                 ffnWeightGradient(),
+                decoderWeightGradient(),
                 new ProductShape("input gradient  dy·W (3H→H)", rows(), hidden, 3 * hidden, false, false, 1),
                 new ProductShape("input gradient  dy·W (H→H)", rows(), hidden, hidden, false, false, 1),
                 new ProductShape("input gradient  dy·W (I→H)", rows(), hidden, intermediate, false, false, 1),
+                decoderInputGradient(),
                 new ProductShape("attention  Q·Kᵀ, one per sequence and head", length, length, headSize, false, true,
                         batch * heads));
     }

@@ -44,8 +44,20 @@ final class Rounds {
 
     /** As {@link #nanos(int, Runnable...)}; with {@code coldReference} variant 0 is timed without an untimed run first. */
     static double[][] nanos(int rounds, boolean coldReference, Runnable... variants) {
+        return nanos(rounds, coldReference, WARM_UP_NANOS, variants);
+    }
+
+    /** How long each variant runs before its rounds, at least: long enough for the JIT to compile what it runs. */
+    static final long WARM_UP_NANOS = 200_000_000L;
+
+    /**
+     * As {@link #nanos(int, boolean, Runnable...)}, with each variant warmed up for {@code warmUpNanos} (and at least
+     * three runs) instead of {@link #WARM_UP_NANOS}: 0 for a pass whose figures are discarded, run only so that the JIT
+     * compiles every variant before the pass that counts.
+     */
+    static double[][] nanos(int rounds, boolean coldReference, long warmUpNanos, Runnable... variants) {
         for (Runnable r : variants) {
-            long warmUntil = System.nanoTime() + 200_000_000L;
+            long warmUntil = System.nanoTime() + warmUpNanos;
             for (int w = 0; w < 3 || System.nanoTime() < warmUntil; w++) {
                 r.run();
             }

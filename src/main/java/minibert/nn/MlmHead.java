@@ -190,22 +190,12 @@ public final class MlmHead {
         double loss = 0;
         for (int r = 0; r < m; r++) {
             loss -= Math.log(z.data[r * v + acts.targets[r]]);
-            acts.correct += argMax(z.data, r * v, v) == acts.targets[r] ? 1 : 0;
+            acts.correct += Kernels.argMax(z.data, r * v, v) == acts.targets[r] ? 1 : 0;
         }
         acts.loss = loss / m;
         return acts.loss;
     }
     // end::forward[]
-
-    private static int argMax(double[] row, int from, int width) {
-        int best = 0;
-        for (int c = 1; c < width; c++) {
-            if (row[from + c] > row[from + best]) {
-                best = c;
-            }
-        }
-        return best;
-    }
 
     /**
      * dz = s·(p − onehot(label)) / M; db += Σ dz; the tied decoder gives the word embeddings a second

@@ -64,6 +64,7 @@ class GemmBenchmarkTest {
                 row(2048, 192, 192, false, true, 1, 40, 72, 80),          // 80% of peak, 1.8× on two threads
                 row(2048, 192, 768, false, false, 1, 31, 56, 61),         // 62%, 1.81×; float 61%
                 row(192, 192, 2048, true, false, 1, 30, 55, 70),          // AᵀB: mean plain 35.5 / 30 = 1.18×
+                row(8192, 192, 213, true, false, 1, 36, 40, 70),          // AᵀB with more rows: not the B·T ones
                 row(64, 64, 48, false, true, 128, 25, 45, 40));           // batched: 45 / (50 · threads)
         List<GemmBenchmark.Goal> goals = GemmBenchmark.goals(good, peak, peakF, 95);
         assertEquals(5, goals.size());

@@ -36,6 +36,13 @@ class ModelProductsTest {
         assertEquals(model.intermediateSize(), p.ffnUp().n());
         assertEquals(rows, p.ffnWeightGradient().k());
         assertTrue(p.ffnWeightGradient().transA());
+        // the tied decoder's backward pass: dzᵀ·t, a V × H sum over the M masked rows, and dz·E, M × H over V
+        assertTrue(shapes.contains(p.decoderWeightGradient()) && shapes.contains(p.decoderInputGradient()));
+        assertEquals(List.of(model.vocabSize(), model.hiddenSize(), p.masked()),
+                List.of(p.decoderWeightGradient().m(), p.decoderWeightGradient().n(), p.decoderWeightGradient().k()));
+        assertTrue(p.decoderWeightGradient().transA() && !p.decoderWeightGradient().transB());
+        assertEquals(List.of(p.masked(), model.hiddenSize(), model.vocabSize()),
+                List.of(p.decoderInputGradient().m(), p.decoderInputGradient().n(), p.decoderInputGradient().k()));
     }
 
     @Test

@@ -5,6 +5,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 import java.util.Random;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -104,5 +105,18 @@ class KernelsFTest {
             KernelsF.adamW(th, gr, 1, m, v, n, 1e-3f, 0.9f, 0.999f, 1e-6f, 0.01f, t);
         }
         close(eth, th, "AdamW seed " + seed);
+    }
+    @ParameterizedTest(name = "width {0}")
+    @CsvSource({"1", "9", "33", "8193"})
+    void theFloatArgMaxFindsTheFirstLargestEntryAsTheScalarLoopDoes(int width) {
+        Random r = new Random(width);
+        float[] x = new float[5 + 30 * width];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = r.nextInt(4) == 0 ? -0f : r.nextInt(7) - 3;     // ties everywhere, zeros of both signs
+        }
+        for (int row = 0; row < 30; row++) {
+            int from = 5 + row * width;
+            assertEquals(KernelsF.argMaxScalar(x, from, width), KernelsF.argMax(x, from, width), "row " + row);
+        }
     }
 }

@@ -108,26 +108,26 @@ class KernelsTest {
     private static final VectorSpecies<Double> S = DoubleVector.SPECIES_PREFERRED;
     private static final int L = S.length();
 
-    /** Kernels.erf on every entry, L entries to a vector (the last vector padded with zeros). */
+    /** VectorErf.erf on every entry, L entries to a vector (the last vector padded with zeros). */
     private static double[] vectorErf(double[] x) {
         int l = S.length(), n = (x.length + l - 1) / l * l;
         double[] in = Arrays.copyOf(x, n), out = new double[n];
         for (int i = 0; i < n; i += l) {
-            Kernels.erf(DoubleVector.fromArray(S, in, i)).intoArray(out, i);
+            VectorErf.erf(DoubleVector.fromArray(S, in, i)).intoArray(out, i);
         }
         return Arrays.copyOf(out, x.length);
     }
 
-    /** Kernels.erf(x) on a vector whose every lane is x. */
+    /** VectorErf.erf(x) on a vector whose every lane is x. */
     private static double vectorErf(double x) {
-        return Kernels.erf(DoubleVector.broadcast(S, x)).lane(0);
+        return VectorErf.erf(DoubleVector.broadcast(S, x)).lane(0);
     }
 
     /**
      * erf(x) to far more than double precision: the Taylor series Σ (−1)ⁿ x^(2n+1)/(n!·(2n+1)) in 60-digit
      * decimal arithmetic. Its largest term for |x| &lt;= 6 is below 10¹⁶, so the cancellation leaves 40 digits.
      */
-    private static double exactErf(double x) {
+    static double exactErf(double x) {
         MathContext mc = new MathContext(60);
         BigDecimal b = new BigDecimal(x), b2 = b.multiply(b, mc), power = b, sum = b;
         BigDecimal tiny = new BigDecimal("1e-40");
@@ -313,5 +313,31 @@ class KernelsTest {
             w = next;
         }
         assertEquals(w[0], Kernels.sum(jdk.incubator.vector.DoubleVector.fromArray(S, v, 0)), 0);
+    }
+    @ParameterizedTest(name = "width {0}, seed {1}")
+    @CsvSource({"1, 1", "3, 2", "7, 3", "17, 4", "64, 5", "8193, 6"})
+    void argMaxFindsTheFirstLargestEntryAsTheScalarLoopDoes(int width, long seed) {
+        Random r = new Random(seed);
+        int rows = 40, pad = 3;                                    // rows start at odd offsets of one array
+        double[] x = new double[pad + rows * width];
+        for (int i = 0; i < x.length; i++) {
+            // few distinct values, so that the largest is often tied; zeros of both signs; some rows all −∞
+            x[i] = switch (r.nextInt(6)) {
+                case 0 -> 0.0;
+                case 1 -> -0.0;
+                case 2 -> Double.NEGATIVE_INFINITY;
+                default -> r.nextInt(5) - 2;
+            };
+        }
+        for (int row = 0; row < rows; row++) {
+            int from = pad + row * width;
+            if (row == 7) {
+                Arrays.fill(x, from, from + width, Double.NEGATIVE_INFINITY);
+            }
+            assertEquals(Kernels.argMaxScalar(x, from, width), Kernels.argMax(x, from, width), "row " + row);
+        }
+        double[] nan = new double[width];
+        Arrays.fill(nan, Double.NaN);
+        assertEquals(0, Kernels.argMax(nan, 0, width), "a row of NaN");
     }
 }
