@@ -313,16 +313,35 @@ public final class TrainingResults implements ResultProducer {
         int warmUp = 3, steps = full ? 9 : 5;
         List<StepProfiler.Profile> profiles = StepProfiler.run(learner, batch, layers, warmUp, steps, 1e-4);
         StepProfiler.Profile separate = profiles.get(0), fused = profiles.get(1);
+        double[] flops = layerProductFlops(p.modelConfig(), batch.batch(), batch.length());
         List<List<Object>> rows = new ArrayList<>();
+        double productFlops = 0, productNanos = 0, slowest = Double.MAX_VALUE;
+        String slowestWhere = "";
         for (StepProfile.Op op : StepProfile.Op.values()) {
             List<Object> row = new ArrayList<>();
             row.add(op.label());
+            double[] sum = new double[2];                               // forward, backward: every layer's laps
             for (int l = -1; l < layers; l++) {
                 double[] ns = fused.nanos()[l + 1][op.ordinal()];
                 row.add(ns[0] + ns[1] == 0 ? "" : fmt("%.1f + %.1f", ns[0] / 1e6, ns[1] / 1e6));
+                sum[0] += ns[0];
+                sum[1] += ns[1];
             }
             row.add(fmt("%.1f", fused.total(op) / 1e6));
             row.add(fmt("%.1f", separate.total(op) / 1e6));
+            double f = flops[op.ordinal()];                              // forward; backward does twice the work
+            if (f > 0) {
+                double forward = f / sum[0], backward = 2 * f / sum[1];
+                row.add(fmt("%.0f / %.0f", forward, backward));
+                productFlops += 3 * f;
+                productNanos += sum[0] + sum[1];
+                if (Math.min(forward, backward) < slowest) {
+                    slowest = Math.min(forward, backward);
+                    slowestWhere = op.label() + (forward <= backward ? ", forward" : ", backward");
+                }
+            } else {
+                row.add("");
+            }
             rows.add(row);
         }
         List<String> header = new ArrayList<>(List.of("Operation", "outside the layers"));
@@ -331,12 +350,14 @@ public final class TrainingResults implements ResultProducer {
         }
         header.add("fused, all");
         header.add("separate passes, all");
+        header.add("GFLOP/s fused, forward / backward");
         List<Object> total = new ArrayList<>(List.of("the step (median of the steps' sums)"));
         for (int l = -1; l < layers; l++) {
             total.add("");
         }
         total.add(fmt("%.1f", fused.medianStepNanos() / 1e6));
         total.add(fmt("%.1f", separate.medianStepNanos() / 1e6));
+        total.add("");
         rows.add(total);
         // the operations the fusions touched, before and after
         StepProfile.Op[] touched = {StepProfile.Op.GELU, StepProfile.Op.SOFTMAX, StepProfile.Op.RESIDUAL_NORM,
@@ -361,9 +382,15 @@ public final class TrainingResults implements ResultProducer {
                 .attribute("adamw-percent", fmt("%.0f", 100 * (fused.total(StepProfile.Op.ADAMW) + fused.total(StepProfile.Op.NORMS))
                         / fused.medianStepNanos()))
                 .attribute("fusion-sentence", fusionSentence(separate, fused, before, after))
+                .attribute("layer-products-gflops", fmt("%.0f", productFlops / productNanos))
+                .attribute("slowest-product", slowestWhere)
+                .attribute("slowest-product-gflops", fmt("%.0f", slowest))
+                .attribute("rest-percent", fmt("%.0f", 100 * (1 - (products + fused.total(StepProfile.Op.MLM_HEAD))
+                        / fused.medianStepNanos())))
                 .table("Where the float32 step's time goes (ms, forward + backward; medians of " + steps + " steps each way, the "
                                 + "fused and the separate passes taking turns on one learner, " + batch.batch() + " × " + batch.length()
-                                + " measured batch)", header, rows);
+                                + " measured batch); for the layers' matrix products, the rate their laps reached with the kernels "
+                                + "fused, every layer together (the backward pass does twice the forward pass's work)", header, rows);
         results.publish("training/profile-bars").seed(5)
                 .svg("The float32 step's time by operation, forward and backward, all layers: the kernels fused and as their "
                         + "separate passes, measured in turns in the same run (medians, ms)", StackedBars.of(List.of(
@@ -428,6 +455,25 @@ public final class TrainingResults implements ResultProducer {
         double forward = c.numLayers() * (4 * 2.0 * n * h * h + 2 * 2.0 * n * h * i + (double) batch * c.numHeads() * 4.0 * t * t * c.headSize())
                 + 2.0 * masked * h * h + 2.0 * masked * h * c.vocabSize();
         return 3 * forward;
+    }
+
+    /**
+     * The forward pass's matrix-product work of each operation of {@link StepProfile.Op}, every layer together, indexed by
+     * the operation's ordinal; 0 for the operations that are not a layer's product (the MLM head mixes its products
+     * with its softmax and loss in one lap). The backward pass of each does twice this work. Together, three times
+     * these are {@link #stepFlops} without the MLM head's share.
+     */
+    static double[] layerProductFlops(ModelConfig c, int batch, int t) {
+        double n = (double) batch * t, h = c.hiddenSize(), i = c.intermediateSize(), layers = c.numLayers();
+        double attention = (double) batch * c.numHeads() * 2.0 * t * t * c.headSize();
+        double[] f = new double[StepProfile.Op.values().length];
+        f[StepProfile.Op.PROJECTIONS.ordinal()] = layers * 2 * n * 3 * h * h;
+        f[StepProfile.Op.SCORES.ordinal()] = layers * attention;
+        f[StepProfile.Op.CONTEXT.ordinal()] = layers * attention;
+        f[StepProfile.Op.OUTPUT.ordinal()] = layers * 2 * n * h * h;
+        f[StepProfile.Op.UP_PROJECTION.ordinal()] = layers * 2 * n * h * i;
+        f[StepProfile.Op.DOWN_PROJECTION.ordinal()] = layers * 2 * n * i * h;
+        return f;
     }
 
     /** The float kernel on all threads on x·W1ᵀ [rows, h]·[i, h]ᵀ, the FFN's first product, on fixed random numbers. */

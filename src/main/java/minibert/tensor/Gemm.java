@@ -138,8 +138,9 @@ public final class Gemm {
      * decoder, M × V with M the masked rows), or along k when C is small and k long ({@link #byDepth}). The operand
      * that every piece needs whole (op(B) when the rows are split, op(A) when the columns are) is packed once, and the
      * pieces share it; each piece packs only its own share of the other operand. When that shared operand is small
-     * enough ({@value #WHOLE_B} numbers), it is packed for every block of k at once (op(B) on the calling thread;
-     * op(A), a weight gradient's activations over a long k, a block of k per task by the pool), and each piece runs
+     * enough ({@value #WHOLE_B} numbers), it is packed for every block of k at once, a block of k per task of the pool
+     * (the weight gradients' activations, over k = B·T, are eight blocks, which one thread used to pack while the
+     * others waited), and each piece runs
      * through all the blocks of k without waiting for the others between two blocks; otherwise the pieces meet after
      * each block of k. Rows and columns are cut into at least
      * {@value #PIECES_PER_THREAD} pieces per thread, pieces of rows no taller than a block of A ({@link #rowPieceSize}),
@@ -176,12 +177,12 @@ public final class Gemm {
         double[][] scratch = SCRATCH.get();
         int width = ((n + NR - 1) / NR) * NR;                              // op(B)'s columns, padded to whole panels
         if (!byColumns && n <= NC && (long) width * k <= WHOLE_B) {
-            // op(B) whole, every block of k, packed once: each piece then runs through all the blocks of k for its rows
-            // without waiting for the other pieces between two blocks (and keeps its rows of C in its own caches)
+            // op(B) whole, every block of k, packed once, the blocks shared out among the threads: each piece then runs
+            // through all the blocks of k for its rows without waiting for the other pieces between two blocks (and keeps
+            // its rows of C in its own caches)
             double[] packedB = grow(scratch, 1, width * k);
-            for (int p0 = 0; p0 < k; p0 += KC) {
-                packB(transB, b, 0, ldb, p0, Math.min(KC, k - p0), 0, n, packedB, p0 * width);
-            }
+            Pool.forEach((k + KC - 1) / KC, blk -> packB(transB, b, 0, ldb, blk * KC, Math.min(KC, k - blk * KC), 0, n,
+                    packedB, blk * KC * width));
             Pool.forEach(pieces, piece -> {
                 for (int p0 = 0; p0 < k; p0 += KC) {
                     rows(mr, transA, piece * chunk, Math.min(m, (piece + 1) * chunk), p0, Math.min(KC, k - p0), alpha, a, 0, lda,
