@@ -82,6 +82,7 @@ public final class Twin {
             "reinterpretAsDoubles", "reinterpretAsFloats",
             "LN2_HI", "LN2_HI_F",                    // ln 2 split per precision (ExpConstants)
             "LN2_LO", "LN2_LO_F",
+            "TAYLOR_ORDER", "TAYLOR_ORDER_F",      // the exponential's Taylor order, per precision (ExpConstants)
             // OpenBLAS through java.lang.foreign: the float layout (the GEMM's name follows from Double.BYTES)
             "JAVA_DOUBLE", "JAVA_FLOAT",
             "OfDouble", "OfFloat");

@@ -74,24 +74,34 @@ public final class Kernels {
     private static final double EXP_LOW = (1 - Double.MAX_EXPONENT) * ExpConstants.LN2_HI;
     /** Above this, 2^k would leave the exponent range: e^x is returned as +∞ (beyond the float's range: overflow). */
     private static final double EXP_HIGH = Double.MAX_EXPONENT * ExpConstants.LN2_HI;
-    /** 1/n!: e^r's Taylor coefficients, whose truncation after n = 13 leaves below 10⁻¹⁷ of e^r for |r| ≤ ln2/2. */
+    /**
+     * 1/n!: e^r's Taylor coefficients. For |r| ≤ ln2/2, the truncation after n = 13 leaves below 10⁻¹⁷ of e^r (half an
+     * ulp of 1 is 1.1·10⁻¹⁶ with 53 bits), after n = 7 below 10⁻⁸ (6·10⁻⁸ with 24 bits): {@link ExpConstants#TAYLOR_ORDER}.
+     */
     private static final double T2 = 0.5, T3 = 0.16666666666666666, T4 = 4.1666666666666664e-2,
             T5 = 8.333333333333333e-3, T6 = 1.388888888888889e-3, T7 = 1.984126984126984e-4, T8 = 2.48015873015873e-5,
             T9 = 2.755731922398589e-6, T10 = 2.7557319223985893e-7, T11 = 2.505210838544172e-8,
             T12 = 2.08767569878681e-9, T13 = 1.6059043836821613e-10;
 
     /**
-     * q(r) = Σ_{n=1}^{13} rⁿ⁻¹/n!, so that e^r = 1 + r·q(r) and e^r − 1 = r·q(r), by Horner's rule written out:
-     * the kernels call it inside their loops, and a helper the JIT inlines must be straight-line code (a loop
-     * gets compiled on its own, and a vector handed to a method that is not inlined is boxed on the heap).
+     * q(r) = Σ_{n=1}^{N} rⁿ⁻¹/n!, so that e^r = 1 + r·q(r) and e^r − 1 = r·q(r), with N the precision's
+     * {@link ExpConstants#TAYLOR_ORDER} (13 for 53 bits, 7 for 24: the terms beyond would add nothing the 24 bits can
+     * hold, and cost a third of the exponential's time), by Horner's rule written out: the kernels call it inside their loops, and
+     * a helper the JIT inlines must be straight-line code (a loop gets compiled on its own, and a vector handed to a
+     * method that is not inlined is boxed on the heap). The degree is a constant, so the JIT keeps one branch.
      */
     private static DoubleVector expSeries(DoubleVector r) {
-        DoubleVector p = r.fma(T13, T12);
-        p = p.fma(r, DoubleVector.broadcast(S, T11));
-        p = p.fma(r, DoubleVector.broadcast(S, T10));
-        p = p.fma(r, DoubleVector.broadcast(S, T9));
-        p = p.fma(r, DoubleVector.broadcast(S, T8));
-        p = p.fma(r, DoubleVector.broadcast(S, T7));
+        DoubleVector p;
+        if (ExpConstants.TAYLOR_ORDER > 7) {
+            p = r.fma(T13, T12);
+            p = p.fma(r, DoubleVector.broadcast(S, T11));
+            p = p.fma(r, DoubleVector.broadcast(S, T10));
+            p = p.fma(r, DoubleVector.broadcast(S, T9));
+            p = p.fma(r, DoubleVector.broadcast(S, T8));
+            p = p.fma(r, DoubleVector.broadcast(S, T7));
+        } else {
+            p = DoubleVector.broadcast(S, T7);
+        }
         p = p.fma(r, DoubleVector.broadcast(S, T6));
         p = p.fma(r, DoubleVector.broadcast(S, T5));
         p = p.fma(r, DoubleVector.broadcast(S, T4));

@@ -119,4 +119,38 @@ class KernelsFTest {
             assertEquals(KernelsF.argMaxScalar(x, from, width), KernelsF.argMax(x, from, width), "row " + row);
         }
     }
+    @ParameterizedTest(name = "seed {0}")
+    @CsvSource({"1", "2", "3"})
+    void theFloatExpIsWithinTwoUlpsOfMathExpWithItsShorterSeries(long seed) {
+        // float's exponential sums e^r's series to r⁷/7! (ExpConstants.TAYLOR_ORDER_F), not to r¹³/13!: still within
+        // two units in the last place, and expm1 too, small arguments included
+        jdk.incubator.vector.VectorSpecies<Float> s = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED;
+        Random r = new Random(seed);
+        int n = 1 << 14, l = s.length();
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = (float) (r.nextInt(4) == 0 ? (r.nextDouble() - 0.5) * 1e-3 : (r.nextDouble() - 0.5) * 180);
+        }
+        x[0] = 0;
+        x[1] = -10000;                                   // the attention mask's score: exactly 0
+        x[2] = Float.NaN;
+        for (int i = 0; i + l <= n; i += l) {
+            float[] e = new float[l], m1 = new float[l];
+            KernelsF.exp(jdk.incubator.vector.FloatVector.fromArray(s, x, i)).intoArray(e, 0);
+            KernelsF.expm1(jdk.incubator.vector.FloatVector.fromArray(s, x, i)).intoArray(m1, 0);
+            for (int j = 0; j < l; j++) {
+                float xi = x[i + j];
+                double want = Math.exp(xi), wantM1 = Math.expm1(xi);
+                if (Float.isNaN(xi)) {
+                    assertTrue(Float.isNaN(e[j]) && Float.isNaN(m1[j]), "NaN gives NaN");
+                } else if (want < Float.MIN_NORMAL) {
+                    assertEquals(0f, e[j], "exp(" + xi + ") underflows to 0");
+                } else if (xi < 127 * 0.6931472f) {             // above 127·ln 2, 2^k leaves float's range: +∞, by design
+                    assertEquals(want, e[j], 2 * Math.ulp((float) want), "exp(" + xi + ")");
+                    assertEquals(wantM1, m1[j], 2 * Math.ulp((float) wantM1) + 2 * Math.ulp(1f) * (Math.abs(xi) > 0.35 ? want : 0),
+                            "expm1(" + xi + ")");
+                }
+            }
+        }
+    }
 }
