@@ -367,17 +367,13 @@ public final class TrainingResults implements ResultProducer {
             before += separate.total(op);
             after += fused.total(op);
         }
-        double[] vector = {fused.total(StepProfile.Op.PROJECTIONS), fused.total(StepProfile.Op.SCORES),
-                fused.total(StepProfile.Op.CONTEXT), fused.total(StepProfile.Op.OUTPUT), fused.total(StepProfile.Op.UP_PROJECTION),
-                fused.total(StepProfile.Op.DOWN_PROJECTION)};
-        double products = java.util.Arrays.stream(vector).sum();
         Publication pub = results.publish("training/profile").seed(5).config(ProjectFiles.projectDir().resolve(BookData.SHORT_CONFIG));
         pub.attribute("steps", Integer.toString(steps))
                 .attribute("fused-ms", fmt("%.0f", fused.medianStepNanos() / 1e6))
                 .attribute("separate-ms", fmt("%.0f", separate.medianStepNanos() / 1e6))
                 .attribute("touched-before-ms", fmt("%.0f", before / 1e6))
                 .attribute("touched-after-ms", fmt("%.0f", after / 1e6))
-                .attribute("products-percent", fmt("%.0f", 100 * products / fused.medianStepNanos()))
+                .attribute("products-percent", fmt("%.0f", 100 * productNanos / fused.medianStepNanos()))
                 .attribute("head-percent", fmt("%.0f", 100 * fused.total(StepProfile.Op.MLM_HEAD) / fused.medianStepNanos()))
                 .attribute("adamw-percent", fmt("%.0f", 100 * (fused.total(StepProfile.Op.ADAMW) + fused.total(StepProfile.Op.NORMS))
                         / fused.medianStepNanos()))
@@ -385,7 +381,7 @@ public final class TrainingResults implements ResultProducer {
                 .attribute("layer-products-gflops", fmt("%.0f", productFlops / productNanos))
                 .attribute("slowest-product", slowestWhere)
                 .attribute("slowest-product-gflops", fmt("%.0f", slowest))
-                .attribute("rest-percent", fmt("%.0f", 100 * (1 - (products + fused.total(StepProfile.Op.MLM_HEAD))
+                .attribute("rest-percent", fmt("%.0f", 100 * (1 - (productNanos + fused.total(StepProfile.Op.MLM_HEAD))
                         / fused.medianStepNanos())))
                 .table("Where the float32 step's time goes (ms, forward + backward; medians of " + steps + " steps each way, the "
                                 + "fused and the separate passes taking turns on one learner, " + batch.batch() + " × " + batch.length()

@@ -18,11 +18,10 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code tools/reference/erf_float_fit.py} (run by hand; it prints the coefficients below). Evaluated in float by
  * Horner's rule, one fused multiply-add per coefficient below the leading one: ten fused multiply-adds, two
  * multiplications, one division and no exponential, where the double erf evaluates four rational functions and
- * e^(−x²). The tests hold it to erf computed
- * in 60-digit decimal arithmetic within 8 units in the last place (and 4·10⁻⁷ absolute), and every result to
- * [−1, 1]: the rational function itself reaches 1 + 2⁻²³ near 4, so the result is clamped. ±∞ gives ±1, NaN gives
- * NaN, −0 gives −0. The vector and the scalar form ({@link #erf(float)}) perform the same operations in the same
- * order, so they give the same bits.
+ * e^(−x²). The tests hold it to erf computed in 60-digit decimal arithmetic within 8 units in the last place (and
+ * 4·10⁻⁷ absolute), and every result to [−1, 1]: the rational function itself reaches 1 + 2⁻²³ near 4, so the
+ * result is clamped. ±∞ gives ±1, NaN gives NaN, −0 gives −0. The vector and the scalar form ({@link #erf(float)})
+ * perform the same operations in the same order, so they give the same bits.
  */
 public final class VectorErfF {
 
