@@ -330,7 +330,7 @@ public final class TrainingResults implements ResultProducer {
             row.add(fmt("%.1f", fused.total(op) / 1e6));
             row.add(fmt("%.1f", separate.total(op) / 1e6));
             double f = flops[op.ordinal()];                              // forward; backward does twice the work
-            if (f > 0) {
+            if (f > 0 && sum[0] > 0 && sum[1] > 0) {                    // a product with laps of its own when fused
                 double forward = f / sum[0], backward = 2 * f / sum[1];
                 row.add(fmt("%.0f / %.0f", forward, backward));
                 productFlops += 3 * f;
@@ -360,29 +360,34 @@ public final class TrainingResults implements ResultProducer {
         total.add("");
         rows.add(total);
         // the operations the fusions touched, before and after
-        StepProfile.Op[] touched = {StepProfile.Op.GELU, StepProfile.Op.SOFTMAX, StepProfile.Op.RESIDUAL_NORM,
-                StepProfile.Op.NORMS, StepProfile.Op.ADAMW};
+        StepProfile.Op[] touched = {StepProfile.Op.GELU, StepProfile.Op.SCORES, StepProfile.Op.SOFTMAX, StepProfile.Op.CONTEXT,
+                StepProfile.Op.HEADS, StepProfile.Op.RESIDUAL_NORM, StepProfile.Op.MLM_HEAD, StepProfile.Op.NORMS,
+                StepProfile.Op.ADAMW};
         double before = 0, after = 0;
         for (StepProfile.Op op : touched) {
             before += separate.total(op);
             after += fused.total(op);
         }
         Publication pub = results.publish("training/profile").seed(5).config(ProjectFiles.projectDir().resolve(BookData.SHORT_CONFIG));
+        double scoresMib = (double) batch.batch() * p.modelConfig().numHeads() * batch.length() * batch.length() * Float.BYTES
+                / (1 << 20);                                            // one layer's S [B, A, T, T] in float32
         pub.attribute("steps", Integer.toString(steps))
+                .attribute("scores-mb", fmt("%.0f", scoresMib))
                 .attribute("fused-ms", fmt("%.0f", fused.medianStepNanos() / 1e6))
                 .attribute("separate-ms", fmt("%.0f", separate.medianStepNanos() / 1e6))
                 .attribute("touched-before-ms", fmt("%.0f", before / 1e6))
                 .attribute("touched-after-ms", fmt("%.0f", after / 1e6))
                 .attribute("products-percent", fmt("%.0f", 100 * productNanos / fused.medianStepNanos()))
                 .attribute("head-percent", fmt("%.0f", 100 * fused.total(StepProfile.Op.MLM_HEAD) / fused.medianStepNanos()))
+                .attribute("heads-percent", fmt("%.0f", 100 * fused.total(StepProfile.Op.HEADS) / fused.medianStepNanos()))
                 .attribute("adamw-percent", fmt("%.0f", 100 * (fused.total(StepProfile.Op.ADAMW) + fused.total(StepProfile.Op.NORMS))
                         / fused.medianStepNanos()))
                 .attribute("fusion-sentence", fusionSentence(separate, fused, before, after))
                 .attribute("layer-products-gflops", fmt("%.0f", productFlops / productNanos))
                 .attribute("slowest-product", slowestWhere)
                 .attribute("slowest-product-gflops", fmt("%.0f", slowest))
-                .attribute("rest-percent", fmt("%.0f", 100 * (1 - (productNanos + fused.total(StepProfile.Op.MLM_HEAD))
-                        / fused.medianStepNanos())))
+                .attribute("rest-percent", fmt("%.0f", 100 * (1 - (productNanos + fused.total(StepProfile.Op.HEADS)
+                        + fused.total(StepProfile.Op.MLM_HEAD)) / fused.medianStepNanos())))
                 .table("Where the float32 step's time goes (ms, forward + backward; medians of " + steps + " steps each way, the "
                                 + "fused and the separate passes taking turns on one learner, " + batch.batch() + " × " + batch.length()
                                 + " measured batch); for the layers' matrix products, the rate their laps reached with the kernels "
@@ -405,7 +410,8 @@ public final class TrainingResults implements ResultProducer {
 
     /** What the fusions did to the operations they touched, as this run measured it. */
     private static String fusionSentence(StepProfiler.Profile separate, StepProfiler.Profile fused, double before, double after) {
-        String ops = fmt("the operations the fusions touched (GELU, the softmax, residual + LayerNorm, the norms and AdamW) took "
+        String ops = fmt("the operations the fusions touched (GELU, the attention's scores, softmax, dropout and context, "
+                + "residual + LayerNorm, the MLM head, the norms and AdamW) took "
                 + "%.0f ms a step as separate passes and %.0f ms fused", before / 1e6, after / 1e6);
         String step = fmt("the whole step %.0f ms and %.0f ms (medians)", separate.medianStepNanos() / 1e6, fused.medianStepNanos() / 1e6);
         double touched = before - after, whole = separate.medianStepNanos() - fused.medianStepNanos();
@@ -456,7 +462,8 @@ public final class TrainingResults implements ResultProducer {
     /**
      * The forward pass's matrix-product work of each operation of {@link StepProfile.Op}, every layer together, indexed by
      * the operation's ordinal; 0 for the operations that are not a layer's product (the MLM head mixes its products
-     * with its softmax and loss in one lap). The backward pass of each does twice this work. Together, three times
+     * with its softmax and loss in one lap, and so does the attention by head, whose two products are counted under
+     * the scores and the context, the laps of the separate passes). The backward pass of each does twice this work. Together, three times
      * these are {@link #stepFlops} without the MLM head's share.
      */
     static double[] layerProductFlops(ModelConfig c, int batch, int t) {

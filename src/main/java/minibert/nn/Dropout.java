@@ -42,28 +42,41 @@ public final class Dropout {
     }
 
     /**
-     * Fills {@code mask[0, n)} with each element's multiplier, 0 or 1/(1 − p), for this pass.
+     * Fills {@code mask[0, n)} with each element's multiplier, 0 or 1/(1 − p), for this pass, the blocks of four
+     * split across the {@link Pool}.
      *
      * @param mask [n]. Modified.
      */
-    // tag::mask[]
     public void mask(Pass pass, double[] mask, int n) {
-        int blocks = (n + 3) / 4;
-        Pool.forRanges(blocks, 1, 16, (from, to) -> {
-            for (int block = from; block < to; block++) {
-                long bits = pass.bits(site, block);                       // 64 bits: four elements' worth
-                for (int j = 0, i = 4 * block; j < 4 && i < n; j++, i++) {
-                    int u = (int) (bits >>> (16 * j)) & 0xFFFF;           // uniform on [0, 2¹⁶)
-                    mask[i] = u < threshold ? 0 : scale;
-                }
+        Pool.forRanges((n + 3) / 4, 1, 16, (from, to) -> mask(pass, mask, 4 * from, Math.min(n, 4 * to)));
+    }
+
+    /**
+     * Fills {@code mask[from, to)} as {@link #mask(Pass, double[], int)} fills it, on the calling thread: element i
+     * takes bits 16·(i mod 4) to 16·(i mod 4) + 15 of the draw of block i / 4, wherever the range starts and ends.
+     *
+     * @param mask [to] at least. Modified in [from, to).
+     */
+    // tag::mask[]
+    public void mask(Pass pass, double[] mask, int from, int to) {
+        for (int i = from; i < to; ) {
+            long bits = pass.bits(site, i / 4);                           // 64 bits: four elements' worth
+            for (int j = i % 4; j < 4 && i < to; j++, i++) {
+                int u = (int) (bits >>> (16 * j)) & 0xFFFF;               // uniform on [0, 2¹⁶)
+                mask[i] = u < threshold ? 0 : scale;
             }
-        });
+        }
     }
     // end::mask[]
 
     /** y = x ⊙ mask, element-wise over [0, n); y may be x. */
     public static void apply(double[] x, double[] mask, double[] y, int n) {
-        for (int i = 0; i < n; i++) {
+        apply(x, mask, y, 0, n);
+    }
+
+    /** y = x ⊙ mask, element-wise over [from, to); y may be x. */
+    public static void apply(double[] x, double[] mask, double[] y, int from, int to) {
+        for (int i = from; i < to; i++) {
             y[i] = x[i] * mask[i];
         }
     }

@@ -29,6 +29,7 @@ public final class MlmHead {
         int totalRows;                    // B·T
         int[] rows = new int[0];          // the masked positions [M]
         int[] targets = new int[0];       // their labels [M]
+        int[] predicted = new int[0];     // arg max of each row of p [M]
         int capacity;
         final DMatrixRMaj x;              // [M, H]
         final DMatrixRMaj inner;          // x·Wtᵀ + bt [M, H]
@@ -66,9 +67,11 @@ public final class MlmHead {
                 resize(capacity);
                 rows = new int[capacity];
                 targets = new int[capacity];
+                predicted = new int[capacity];
             } else if (rows.length < m) {
                 rows = new int[capacity];
                 targets = new int[capacity];
+                predicted = new int[capacity];
             }
             resize(m);
             masked = m;
@@ -185,12 +188,12 @@ public final class MlmHead {
         norm.forward(acts.activation, acts.norm, acts.transformed);     // t [M, H]
         DMatrixRMaj z = acts.probs;                                     // z [M, V], softmaxed in place below
         products.multTransB(acts.transformed, wordEmbeddings.value(), z); // t·Eᵀ (tied decoder)
-        Kernels.addBias(z.data, decoderBias.value().data, m, v);       // + b
-        Softmax.rows(z);                                                // p = softmax(z)
+        Softmax.biasRows(z, decoderBias.value());                       // p = softmax(z + b), the bias in the same pass
+        Kernels.argMaxRows(z.data, m, v, acts.predicted);               // each row's most probable token
         double loss = 0;
         for (int r = 0; r < m; r++) {
             loss -= Math.log(z.data[r * v + acts.targets[r]]);
-            acts.correct += Kernels.argMax(z.data, r * v, v) == acts.targets[r] ? 1 : 0;
+            acts.correct += acts.predicted[r] == acts.targets[r] ? 1 : 0;
         }
         acts.loss = loss / m;
         return acts.loss;
@@ -217,13 +220,7 @@ public final class MlmHead {
             return;
         }
         double[] p = acts.probs.data, dz = acts.dz.data;               // [M, V]
-        double perRow = scale / m;
-        for (int r = 0; r < m; r++) {
-            for (int c = 0; c < v; c++) {
-                dz[r * v + c] = p[r * v + c] * perRow;
-            }
-            dz[r * v + acts.targets[r]] -= perRow;                      // s·(P − Y) / M
-        }
+        Kernels.softmaxCrossEntropyBackward(p, acts.targets, scale / m, dz, m, v);   // dz = s·(P − Y) / M
         Kernels.addColumnSums(dz, decoderBias.grad().data, m, v);       // db [V] += Σ_rows dz
         products.multAddTransA(acts.dz, acts.transformed, wordEmbeddings.grad()); // dE [V, H] += dzᵀ·t
         products.mult(acts.dz, wordEmbeddings.value(), acts.dt);        // dt = dz·E [M, H]

@@ -1,10 +1,13 @@
 package minibert.nn;
 
+import minibert.tensor.Fusion;
 import minibert.tensor.Kernels;
+import minibert.tensor.Pool;
 import minibert.tensor.Products;
 import org.ejml.data.DMatrixRMaj;
 
 import static minibert.nn.StepProfile.Op.CONTEXT;
+import static minibert.nn.StepProfile.Op.HEADS;
 import static minibert.nn.StepProfile.Op.OUTPUT;
 import static minibert.nn.StepProfile.Op.PROJECTIONS;
 import static minibert.nn.StepProfile.Op.SCORES;
@@ -195,12 +198,28 @@ public final class SelfAttention {
      */
     // tag::forward[]
     public void forward(DMatrixRMaj x, int[] mask, Pass pass, Activations acts, DMatrixRMaj y) {
-        int hidden = query.in(), d = hidden / heads, b = acts.batch, t = acts.length, w = 3 * hidden;
+        int hidden = query.in(), b = acts.batch, t = acts.length, w = 3 * hidden;
         Shapes.require(name, "input", x, b * t, hidden);
         pack(acts.weights, acts.bias);                          // W = [Wq; Wk; Wv] [3H, H], its bias [bq bk bv]
         products.multTransB(x, acts.weights, acts.qkv);         // [Q K V] = x·Wᵀ  [B·T, 3H]: one product, not three
         Kernels.addBias(acts.qkv.data, acts.bias.data, b * t, w);  //   + [bq bk bv] on every row
         lap(PROJECTIONS);
+        acts.droppedOut = dropout.active(pass);                 // P' ≠ P: dropout on the attention weights
+        if (byHead()) {
+            forwardByHead(mask, pass, acts);                    // the same operations, one head at a time
+            lap(HEADS);
+        } else {
+            forwardByPass(mask, pass, acts);                    // S, P, P', C: one pass over every head each
+        }
+        output.forward(acts.context, y);                        // y [B·T, H]
+        lap(OUTPUT);
+    }
+    // end::forward[]
+
+    /** From [Q K V] to C, every head together in each pass: a batched product, the softmax, dropout, a batched product. */
+    // tag::forward-passes[]
+    private void forwardByPass(int[] mask, Pass pass, Activations acts) {
+        int hidden = query.in(), d = hidden / heads, t = acts.length, w = 3 * hidden;
         DMatrixRMaj probs = acts.probs;                         // [B, A, T, T]
         // S = Q·Kᵀ/√d for every sequence and head, each head read in place from its columns of [Q K V]
         products.batched(false, true, t, t, d, 1 / Math.sqrt(d), acts.qkv, acts.queryAt, w, acts.qkv, acts.keyAt, w,
@@ -211,7 +230,6 @@ public final class SelfAttention {
         // and every row still sums to 1.
         Softmax.maskedRows(probs, mask, heads * t, MASKED);
         DMatrixRMaj weights = probs;
-        acts.droppedOut = dropout.active(pass);
         if (acts.droppedOut) {                                  // P' = P ⊙ mask: some weights dropped, the rest scaled
             dropout.mask(pass, acts.dropMask.data, probs.getNumElements());
             Dropout.apply(probs.data, acts.dropMask.data, acts.dropped.data, probs.getNumElements());
@@ -222,10 +240,8 @@ public final class SelfAttention {
         products.batched(false, false, t, d, t, 1, weights, acts.scoreAt, t, acts.qkv, acts.valueAt, w, 0,
                 acts.context, acts.headAt, hidden);
         lap(CONTEXT);
-        output.forward(acts.context, y);                        // y [B·T, H]
-        lap(OUTPUT);
     }
-    // end::forward[]
+    // end::forward-passes[]
 
     /**
      * @param x    the forward pass's input [B·T, H]. Not modified.
@@ -236,10 +252,31 @@ public final class SelfAttention {
      */
     // tag::backward[]
     public void backward(DMatrixRMaj x, Activations acts, DMatrixRMaj dy, DMatrixRMaj dx, Gradients g) {
-        int hidden = query.in(), d = hidden / heads, t = acts.length, w = 3 * hidden;
-        DMatrixRMaj weights = acts.droppedOut ? acts.dropped : acts.probs;   // P', what multiplied V
+        int w = 3 * query.in();
         output.backwardWritten(acts.context, dy, g.dContext);    // dC [B·T, H], written
         lap(OUTPUT);
+        if (byHead()) {
+            backwardByHead(acts, g);                             // the same operations, one head at a time
+            lap(HEADS);
+        } else {
+            backwardByPass(acts, g);                             // dP', dV, dP, dS, dQ, dK: one pass over every head each
+        }
+        // [Q K V] = x·Wᵀ + [bq bk bv]:  dW = [dQ dK dV]ᵀ·x,  its bias's gradient Σ_rows [dQ dK dV],
+        //                              dx += [dQ dK dV]·W
+        products.multTransA(g.dqkv, x, g.dWeights);              // dW [3H, H]
+        g.dBias.zero();
+        Kernels.addColumnSums(g.dqkv.data, g.dBias.data, x.numRows, w);   // db [3H]
+        unpack(g.dWeights, g.dBias);                             // each third onto its parameter's gradient
+        products.multAdd(g.dqkv, acts.weights, dx);              // dx += dQ·Wq + dK·Wk + dV·Wv, one product
+        lap(PROJECTIONS);
+    }
+    // end::backward[]
+
+    /** From dC to [dQ dK dV], every head together in each pass: a batched product, the softmax's backward, and so on. */
+    // tag::backward-passes[]
+    private void backwardByPass(Activations acts, Gradients g) {
+        int hidden = query.in(), d = hidden / heads, t = acts.length, w = 3 * hidden;
+        DMatrixRMaj weights = acts.droppedOut ? acts.dropped : acts.probs;   // P', what multiplied V
         // C = P'·V:  dP' = dC·Vᵀ,  dV = P'ᵀ·dC
         products.batched(false, true, t, t, d, 1, g.dContext, acts.headAt, hidden, acts.qkv, acts.valueAt, w, 0,
                 g.dScores, acts.scoreAt, t);
@@ -259,16 +296,67 @@ public final class SelfAttention {
         products.batched(true, false, t, d, t, scale, g.dScores, acts.scoreAt, t, acts.qkv, acts.queryAt, w, 0,
                 g.dqkv, acts.keyAt, w);
         lap(SCORES);
-        // [Q K V] = x·Wᵀ + [bq bk bv]:  dW = [dQ dK dV]ᵀ·x,  its bias's gradient Σ_rows [dQ dK dV],
-        //                              dx += [dQ dK dV]·W
-        products.multTransA(g.dqkv, x, g.dWeights);              // dW [3H, H]
-        g.dBias.zero();
-        Kernels.addColumnSums(g.dqkv.data, g.dBias.data, x.numRows, w);   // db [3H]
-        unpack(g.dWeights, g.dBias);                             // each third onto its parameter's gradient
-        products.multAdd(g.dqkv, acts.weights, dx);              // dx += dQ·Wq + dK·Wk + dV·Wv, one product
-        lap(PROJECTIONS);
     }
-    // end::backward[]
+    // end::backward-passes[]
+
+    /**
+     * Whether the scores, softmax, dropout and context run one head at a time ({@link #forwardByHead}) rather than as
+     * one pass over every head after another: when the kernels run fused ({@link Fusion}) and the products compute a
+     * block on the calling thread, as the pool's threads need.
+     */
+    private boolean byHead() {
+        return !Fusion.separatePasses() && products.blockOnCallingThread();
+    }
+
+    /**
+     * The forward pass from [Q K V] to C with each head's work in one task of the pool: its scores, mask, softmax,
+     * dropout and context, one after the other, while its [T, T] block is still in the core's caches (as separate
+     * passes over every head, the B·A blocks of S, P and P' go out to memory and come back between two passes). Each
+     * entry is computed by the same operations as in the separate passes, so the two give the same bits.
+     */
+    // tag::forward-by-head[]
+    private void forwardByHead(int[] mask, Pass pass, Activations acts) {
+        int hidden = query.in(), d = hidden / heads, t = acts.length, w = 3 * hidden, area = t * t;
+        double scale = 1 / Math.sqrt(d);
+        DMatrixRMaj weights = acts.droppedOut ? acts.dropped : acts.probs;
+        Pool.forEach(acts.batch * heads, i -> {                 // i = s·A + h: head h of sequence s
+            int at = acts.scoreAt[i];                           // its [T, T] block of S, P, P' and the dropout mask
+            products.block(false, true, t, t, d, scale, acts.qkv, acts.queryAt[i], w, acts.qkv, acts.keyAt[i], w, 0,
+                    acts.probs, at, t);                         // S_i = Q_i·K_iᵀ/√d
+            Kernels.maskedSoftmaxRows(acts.probs.data, i * t, (i + 1) * t, t, mask, heads * t, MASKED);   // P_i
+            if (acts.droppedOut) {
+                dropout.mask(pass, acts.dropMask.data, at, at + area);
+                Dropout.apply(acts.probs.data, acts.dropMask.data, acts.dropped.data, at, at + area);    // P'_i
+            }
+            products.block(false, false, t, d, t, 1, weights, at, t, acts.qkv, acts.valueAt[i], w, 0, acts.context,
+                    acts.headAt[i], hidden);                    // C_i = P'_i·V_i
+        });
+    }
+    // end::forward-by-head[]
+
+    /** {@link #backwardByPass}'s operations, each head's in one task of the pool, as in {@link #forwardByHead}. */
+    // tag::backward-by-head[]
+    private void backwardByHead(Activations acts, Gradients g) {
+        int hidden = query.in(), d = hidden / heads, t = acts.length, w = 3 * hidden, area = t * t;
+        double scale = 1 / Math.sqrt(d);
+        DMatrixRMaj weights = acts.droppedOut ? acts.dropped : acts.probs;
+        Pool.forEach(acts.batch * heads, i -> {
+            int at = acts.scoreAt[i];
+            products.block(false, true, t, t, d, 1, g.dContext, acts.headAt[i], hidden, acts.qkv, acts.valueAt[i], w, 0,
+                    g.dScores, at, t);                          // dP'_i = dC_i·V_iᵀ
+            products.block(true, false, t, d, t, 1, weights, at, t, g.dContext, acts.headAt[i], hidden, 0, g.dqkv,
+                    acts.valueAt[i], w);                        // dV_i = P'_iᵀ·dC_i
+            if (acts.droppedOut) {
+                Dropout.apply(g.dScores.data, acts.dropMask.data, g.dScores.data, at, at + area);       // dP_i
+            }
+            Kernels.softmaxRowsBackward(acts.probs.data, g.dScores.data, g.dScores.data, i * t, (i + 1) * t, t);  // dS_i
+            products.block(false, false, t, d, t, scale, g.dScores, at, t, acts.qkv, acts.keyAt[i], w, 0, g.dqkv,
+                    acts.queryAt[i], w);                        // dQ_i = dS_i·K_i/√d
+            products.block(true, false, t, d, t, scale, g.dScores, at, t, acts.qkv, acts.queryAt[i], w, 0, g.dqkv,
+                    acts.keyAt[i], w);                          // dK_i = dS_iᵀ·Q_i/√d
+        });
+    }
+    // end::backward-by-head[]
 
     /** W = [Wq; Wk; Wv], the three weights one under the other [3H, H], and b = [bq bk bv] [1, 3H]. */
     private void pack(DMatrixRMaj weights, DMatrixRMaj bias) {

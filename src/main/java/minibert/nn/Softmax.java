@@ -18,6 +18,18 @@ public final class Softmax {
     }
 
     /**
+     * p = softmax(z + b) row by row, in place: the bias added in the softmax's pass ({@link Kernels#biasSoftmaxRows}),
+     * the same bits as adding it first.
+     *
+     * @param z logits [N, n]; becomes p. Modified.
+     * @param b the bias [1, n]. Not modified.
+     */
+    public static void biasRows(DMatrixRMaj z, DMatrixRMaj b) {
+        Shapes.require("softmax", "bias", b, 1, z.numCols);
+        Kernels.biasSoftmaxRows(z.data, b.data, z.numRows, z.numCols);
+    }
+
+    /**
      * The attention's softmax with its additive mask, in one pass over each row: s_ij += masked where key j is
      * padding, then {@link #rows}' softmax, in place. Row r takes mask row r / rowsPerMask.
      *

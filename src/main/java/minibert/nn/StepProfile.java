@@ -18,6 +18,7 @@ public final class StepProfile {
         SCORES("scores Q·Kᵀ/√d"),
         SOFTMAX("mask, softmax, dropout"),
         CONTEXT("context P·V"),
+        HEADS("attention by head (scores, softmax, dropout, context)"),
         OUTPUT("attention output projection"),
         RESIDUAL_NORM("residual + LayerNorm"),
         UP_PROJECTION("FFN up x·W1ᵀ + b1"),

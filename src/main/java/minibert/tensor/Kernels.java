@@ -317,13 +317,19 @@ public final class Kernels {
             softmaxRows(s, rows, width);
             return;
         }
-        Pool.forRanges(rows, 1, width, (from, to) -> {
-            for (int r = from; r < to; r++) {
-                int o = r * width;
-                addMaskRow(s, o, width, mask, r / rowsPerMask * width, masked);
-                softmaxRows(s, r, r + 1, width);
-            }
-        });
+        Pool.forRanges(rows, 1, width, (from, to) -> maskedSoftmaxRows(s, from, to, width, mask, rowsPerMask, masked));
+    }
+
+    /**
+     * {@link #maskedSoftmaxRows} on rows [fromRow, toRow) only, on the calling thread: for work that already runs on
+     * the pool, one attention head at a time.
+     */
+    public static void maskedSoftmaxRows(double[] s, int fromRow, int toRow, int width, int[] mask, int rowsPerMask,
+                                         double masked) {
+        for (int r = fromRow; r < toRow; r++) {
+            addMaskRow(s, r * width, width, mask, r / rowsPerMask * width, masked);
+            softmaxRows(s, r, r + 1, width);
+        }
     }
 
     private static void addMaskRow(double[] s, int o, int width, int[] mask, int m, double masked) {
@@ -331,6 +337,31 @@ public final class Kernels {
             // added BEFORE the softmax: exp(−10000) underflows to 0, so a padded key gets no weight
             s[o + j] += mask[m + j] == 1 ? 0 : masked;
         }
+    }
+
+    // ---------------------------------------------------------------- fused: bias and softmax
+
+    /**
+     * p = softmax(z + b) row by row, in place: the MLM decoder's bias added in the softmax's pass, each row while it is
+     * in the core's caches, instead of one pass over the [rows, width] logits for the bias and another for the
+     * softmax. Each element gets exactly the operations of {@link #addBias} then {@link #softmaxRows}, so the bits are
+     * theirs. Rows split across the {@link Pool}.
+     *
+     * @param z logits [rows, width]; becomes p. Modified.
+     * @param b the bias [width]. Not modified.
+     */
+    public static void biasSoftmaxRows(double[] z, double[] b, int rows, int width) {
+        if (Fusion.separatePasses()) {
+            addBias(z, b, rows, width);
+            softmaxRows(z, rows, width);
+            return;
+        }
+        Pool.forRanges(rows, 1, width, (from, to) -> {
+            for (int r = from; r < to; r++) {
+                addBiasRows(z, b, r, r + 1, width);
+                softmaxRows(z, r, r + 1, width);
+            }
+        });
     }
 
     // ---------------------------------------------------------------- softmax
@@ -426,7 +457,8 @@ public final class Kernels {
         Pool.forRanges(rows, 1, width, (from, to) -> softmaxRowsBackward(p, dp, ds, from, to, width));
     }
 
-    private static void softmaxRowsBackward(double[] p, double[] dp, double[] ds, int fromRow, int toRow, int width) {
+    /** {@link #softmaxRowsBackward} on rows [fromRow, toRow) only, on the calling thread. */
+    public static void softmaxRowsBackward(double[] p, double[] dp, double[] ds, int fromRow, int toRow, int width) {
         for (int r = fromRow; r < toRow; r++) {
             int o = r * width, c = 0;
             DoubleVector vdot = DoubleVector.zero(S);
@@ -447,6 +479,43 @@ public final class Kernels {
             }
         }
     }
+
+    /**
+     * The gradient of the mean cross-entropy through its softmax, scaled: dz = s·(p − onehot(target)) / M row by row,
+     * with {@code perRow} = s / M: every entry p·perRow, then perRow taken off at the row's target. Rows split across
+     * the {@link Pool}.
+     *
+     * @param p       the softmax [rows, width]. Not modified.
+     * @param targets the target column of each row [rows]. Not modified.
+     * @param dz      [rows, width]. Modified (written); may not be p.
+     */
+    public static void softmaxCrossEntropyBackward(double[] p, int[] targets, double perRow, double[] dz, int rows, int width) {
+        Pool.forRanges(rows, 1, width, (from, to) -> {
+            for (int r = from; r < to; r++) {
+                int o = r * width, c = 0;
+                for (; c <= width - L; c += L) {
+                    DoubleVector.fromArray(S, p, o + c).mul(perRow).intoArray(dz, o + c);
+                }
+                for (; c < width; c++) {
+                    dz[o + c] = p[o + c] * perRow;
+                }
+                dz[o + targets[r]] -= perRow;
+            }
+        });
+    }
+
+    /** The scalar reference of {@link #softmaxCrossEntropyBackward}. */
+    // tag::cross-entropy-backward-scalar[]
+    public static void softmaxCrossEntropyBackwardScalar(double[] p, int[] targets, double perRow, double[] dz, int rows,
+                                                         int width) {
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < width; c++) {
+                dz[r * width + c] = p[r * width + c] * perRow;      // s·P / M
+            }
+            dz[r * width + targets[r]] -= perRow;                   //   − s·Y / M: Y is one-hot
+        }
+    }
+    // end::cross-entropy-backward-scalar[]
 
     /** The scalar reference of {@link #softmaxRowsBackward}. */
     // tag::softmax-backward-scalar[]
@@ -496,6 +565,15 @@ public final class Kernels {
         return 0;
     }
 
+    /** best[r] = {@link #argMax} of row r of x [rows, width], for every row; rows split across the {@link Pool}. */
+    public static void argMaxRows(double[] x, int rows, int width, int[] best) {
+        Pool.forRanges(rows, 1, width, (from, to) -> {
+            for (int r = from; r < to; r++) {
+                best[r] = argMax(x, r * width, width);
+            }
+        });
+    }
+
     /** The scalar reference of {@link #argMax}: the first index whose entry no later entry exceeds. */
     public static int argMaxScalar(double[] row, int from, int width) {
         int best = 0;
@@ -509,9 +587,13 @@ public final class Kernels {
 
     // ---------------------------------------------------------------- bias
 
-    /** y[r, c] += b[c] for every row. */
+    /** y[r, c] += b[c] for every row; rows split across the {@link Pool}. */
     public static void addBias(double[] y, double[] b, int rows, int width) {
-        for (int r = 0; r < rows; r++) {
+        Pool.forRanges(rows, 1, width, (from, to) -> addBiasRows(y, b, from, to, width));
+    }
+
+    private static void addBiasRows(double[] y, double[] b, int fromRow, int toRow, int width) {
+        for (int r = fromRow; r < toRow; r++) {
             int o = r * width, c = 0;
             for (; c <= width - L; c += L) {
                 DoubleVector.fromArray(S, y, o + c).add(DoubleVector.fromArray(S, b, c)).intoArray(y, o + c);
@@ -522,14 +604,22 @@ public final class Kernels {
         }
     }
 
-    /** db[c] += Σ_r dy[r, c]: the bias gradient. */
+    /**
+     * db[c] += Σ_r dy[r, c]: the bias gradient. The columns are split across the {@link Pool}, each column summed by
+     * one thread in the order of the rows, so the bits do not depend on the split (a vector lane adds as the scalar
+     * code does: one rounded addition).
+     */
     public static void addColumnSums(double[] dy, double[] db, int rows, int width) {
+        Pool.forRanges(width, L, rows, (from, to) -> addColumnSums(dy, db, rows, width, from, to));
+    }
+
+    private static void addColumnSums(double[] dy, double[] db, int rows, int width, int fromColumn, int toColumn) {
         for (int r = 0; r < rows; r++) {
-            int o = r * width, c = 0;
-            for (; c <= width - L; c += L) {
+            int o = r * width, c = fromColumn;
+            for (; c <= toColumn - L; c += L) {
                 DoubleVector.fromArray(S, db, c).add(DoubleVector.fromArray(S, dy, o + c)).intoArray(db, c);
             }
-            for (; c < width; c++) {
+            for (; c < toColumn; c++) {
                 db[c] += dy[o + c];
             }
         }

@@ -63,6 +63,18 @@ public final class OpenBlasBackend implements Products.Backend {
         }
     }
 
+    @Override
+    public void block(boolean transA, boolean transB, int m, int n, int k, double alpha, DMatrixRMaj a, int aOff, int lda,
+                      DMatrixRMaj b, int bOff, int ldb, double beta, DMatrixRMaj c, int cOff, int ldc) {
+        gemm(transA, transB, m, n, k, alpha, a.data, aOff, lda, b.data, bOff, ldb, beta, c.data, cOff, ldc);
+    }
+
+    /** OpenBLAS splits a product across threads of its own (and parks the pool's while it runs). */
+    @Override
+    public boolean blockOnCallingThread() {
+        return false;
+    }
+
     /**
      * C = alpha·op(A)·op(B) + beta·C on blocks of row-major arrays: op(A) [m, k] at {@code a[aOff]} with row stride
      * {@code lda}, and so for B and C. BLAS reads no C when beta is 0 (a NaN there does not survive), as EJML and

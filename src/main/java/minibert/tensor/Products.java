@@ -32,6 +32,16 @@ public final class Products {
         /** The contract of {@link Products#batched}; the arguments are already checked. */
         void batched(boolean transA, boolean transB, int m, int n, int k, double alpha, DMatrixRMaj a, int[] aOff, int lda,
                      DMatrixRMaj b, int[] bOff, int ldb, double beta, DMatrixRMaj c, int[] cOff, int ldc);
+
+        /** The contract of {@link Products#block}; the arguments are already checked. */
+        void block(boolean transA, boolean transB, int m, int n, int k, double alpha, DMatrixRMaj a, int aOff, int lda,
+                   DMatrixRMaj b, int bOff, int ldb, double beta, DMatrixRMaj c, int cOff, int ldc);
+
+        /**
+         * Whether {@link #block} computes on the calling thread alone, with no threads of its own, so that each of the
+         * pool's threads may run one at the same time on blocks of their own.
+         */
+        boolean blockOnCallingThread();
     }
 
     /** The reference backend: EJML's {@code CommonOps_DDRM}. */
@@ -70,20 +80,33 @@ public final class Products {
             }
         }
 
-        /** One product at a time: each block is copied out, multiplied by {@link #gemm}, and copied back. */
+        /** One product at a time, by {@link #block}. */
         @Override
         public void batched(boolean transA, boolean transB, int m, int n, int k, double alpha, DMatrixRMaj a, int[] aOff,
                             int lda, DMatrixRMaj b, int[] bOff, int ldb, double beta, DMatrixRMaj c, int[] cOff, int ldc) {
+            for (int i = 0; i < aOff.length; i++) {
+                block(transA, transB, m, n, k, alpha, a, aOff[i], lda, b, bOff[i], ldb, beta, c, cOff[i], ldc);
+            }
+        }
+
+        /** The blocks are copied out, multiplied by {@link #gemm}, and C's is copied back. */
+        @Override
+        public void block(boolean transA, boolean transB, int m, int n, int k, double alpha, DMatrixRMaj a, int aOff, int lda,
+                          DMatrixRMaj b, int bOff, int ldb, double beta, DMatrixRMaj c, int cOff, int ldc) {
             DMatrixRMaj ai = transA ? new DMatrixRMaj(k, m) : new DMatrixRMaj(m, k);
             DMatrixRMaj bi = transB ? new DMatrixRMaj(n, k) : new DMatrixRMaj(k, n);
             DMatrixRMaj ci = new DMatrixRMaj(m, n);
-            for (int i = 0; i < aOff.length; i++) {
-                copyBlock(a.data, aOff[i], lda, ai, true);
-                copyBlock(b.data, bOff[i], ldb, bi, true);
-                copyBlock(c.data, cOff[i], ldc, ci, true);
-                gemm(transA, transB, alpha, ai, bi, beta, ci);
-                copyBlock(c.data, cOff[i], ldc, ci, false);
-            }
+            copyBlock(a.data, aOff, lda, ai, true);
+            copyBlock(b.data, bOff, ldb, bi, true);
+            copyBlock(c.data, cOff, ldc, ci, true);
+            gemm(transA, transB, alpha, ai, bi, beta, ci);
+            copyBlock(c.data, cOff, ldc, ci, false);
+        }
+
+        /** EJML's {@code CommonOps_DDRM} products are single-threaded. */
+        @Override
+        public boolean blockOnCallingThread() {
+            return true;
         }
 
         /** Copies the block at {@code data[off]} with row stride {@code ld} into {@code m} (or back). */
@@ -209,6 +232,29 @@ public final class Products {
             checkBlock("C", c, cOff[i], ldc, m, n, i);
         }
         backend.batched(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+    }
+
+    /**
+     * One product of the kind {@link #batched} makes, on blocks addressed in place:
+     * {@code C = alpha·op(A)·op(B) + beta·C}, A the block of {@code a} from {@code a.data[aOff]} with rows {@code lda}
+     * apart (and so for B, C); op(A) [m, k], op(B) [k, n], C [m, n]. a, b not modified; c modified, and may not be a
+     * or b. Computed on the calling thread when {@link #blockOnCallingThread()}: for work that runs its own loop over
+     * the attention's heads on the pool, several heads at once.
+     */
+    public void block(boolean transA, boolean transB, int m, int n, int k, double alpha, DMatrixRMaj a, int aOff, int lda,
+                      DMatrixRMaj b, int bOff, int ldb, double beta, DMatrixRMaj c, int cOff, int ldc) {
+        if (c == a || c == b || c.data == a.data || c.data == b.data) {
+            throw new IllegalArgumentException("block: the output aliases an input");
+        }
+        checkBlock("A", a, aOff, lda, transA ? k : m, transA ? m : k, 0);
+        checkBlock("B", b, bOff, ldb, transB ? n : k, transB ? k : n, 0);
+        checkBlock("C", c, cOff, ldc, m, n, 0);
+        backend.block(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+    }
+
+    /** Whether {@link #block} runs on the calling thread alone, so that the pool's threads may each run one at once. */
+    public boolean blockOnCallingThread() {
+        return backend.blockOnCallingThread();
     }
 
     private static void checkBlock(String which, DMatrixRMaj x, int off, int ld, int rows, int cols, int i) {

@@ -26,4 +26,16 @@ public final class VectorBackend implements Products.Backend {
                         DMatrixRMaj b, int[] bOff, int ldb, double beta, DMatrixRMaj c, int[] cOff, int ldc) {
         Gemm.batched(transA, transB, m, n, k, alpha, a.data, aOff, lda, b.data, bOff, ldb, beta, c.data, cOff, ldc);
     }
+
+    /** {@link Gemm#gemm} on sub-matrices: single-threaded. */
+    @Override
+    public void block(boolean transA, boolean transB, int m, int n, int k, double alpha, DMatrixRMaj a, int aOff, int lda,
+                      DMatrixRMaj b, int bOff, int ldb, double beta, DMatrixRMaj c, int cOff, int ldc) {
+        Gemm.gemm(transA, transB, m, n, k, alpha, a.data, aOff, lda, b.data, bOff, ldb, beta, c.data, cOff, ldc);
+    }
+
+    @Override
+    public boolean blockOnCallingThread() {
+        return true;
+    }
 }

@@ -22,5 +22,6 @@ class StepFlopsTest {
         assertEquals(3 * 3 * 3 * 2.0 * 7 * 7 * 4, f[StepProfile.Op.SCORES.ordinal()], 1e-9, "3 layers × 3 sequences × 3 heads");
         assertEquals(0, f[StepProfile.Op.GELU.ordinal()]);
         assertEquals(0, f[StepProfile.Op.MLM_HEAD.ordinal()], "the head's lap mixes products with its softmax and loss");
+        assertEquals(0, f[StepProfile.Op.HEADS.ordinal()], "the attention by head mixes products with its softmax and dropout");
     }
 }

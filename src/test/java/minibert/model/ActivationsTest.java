@@ -117,6 +117,12 @@ class ActivationsTest {
         double[] again = new double[n];
         new Dropout(7, p).mask(Pass.training(42), again, n);
         assertArrayEquals(mask, again, 0);
+        double[] pieces = new double[n];                          // filled a range at a time, as the attention's heads fill it
+        Dropout d = new Dropout(7, p);
+        for (int from = 0; from < n; from += 49) {                // 7 × 7 blocks: most start inside a draw of four
+            d.mask(Pass.training(42), pieces, from, Math.min(n, from + 49));
+        }
+        assertArrayEquals(mask, pieces, 0, "a range of the mask is that range of the whole mask");
         double[] otherSite = new double[n];
         new Dropout(8, p).mask(Pass.training(42), otherSite, n);
         int same = 0;

@@ -16,7 +16,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 /**
  * Every fused kernel gives exactly the bits of the separate passes it replaced ({@link Fusion}), in both precisions,
  * on odd sizes (tails narrower than a vector) and on sizes large enough to be split across the pool: bias and
- * GELU, the masked softmax, the residual join and LayerNorm (with and without dropout's mask), and the optimiser's
+ * GELU, the masked softmax, the MLM decoder's bias and softmax, the residual join and LayerNorm (with and without
+ * dropout's mask), and the optimiser's
  * single pass. The separate passes are themselves checked against the scalar references in KernelsTest.
  */
 class FusionTest {
@@ -113,6 +114,33 @@ class FusionTest {
         Kernels.softmaxRowsScalar(expected, rows, t);
         for (int i = 0; i < expected.length; i++) {
             assertEquals(expected[i], d.get(1)[i], 1e-15, "entry " + i);
+        }
+    }
+
+    @ParameterizedTest(name = "{0} × {1}, seed {2}")
+    @CsvSource({"1, 1, 1", "3, 7, 2", "7, 12, 3", "5, 17, 4", "13, 29, 6", "301, 193, 7", "97, 8192, 8"})
+    void biasSoftmaxIsAddBiasThenTheSoftmax(int rows, int width, long seed) {
+        Random r = new Random(seed);
+        double[] z = random(rows * width, 4, r), b = random(width, 2, r);
+        List<double[]> d = bothWays(() -> {
+            double[] p = z.clone();
+            Kernels.biasSoftmaxRows(p, b, rows, width);
+            return p;
+        });
+        assertArrayEquals(d.get(0), d.get(1), "double, seed " + seed);
+        float[] zf = toFloat(z), bf = toFloat(b);
+        List<float[]> f = bothWays(() -> {
+            float[] p = zf.clone();
+            KernelsF.biasSoftmaxRows(p, bf, rows, width);
+            return p;
+        });
+        assertArrayEquals(f.get(0), f.get(1), "float, seed " + seed);
+        // and what the separate passes compute is the bias, then the reference softmax
+        double[] expected = z.clone();
+        Kernels.addBiasScalar(expected, b, rows, width);
+        Kernels.softmaxRowsScalar(expected, rows, width);
+        for (int i = 0; i < expected.length; i++) {
+            assertEquals(expected[i], d.get(1)[i], 1e-13, "entry " + i);   // as KernelsTest holds the vector softmax
         }
     }
 
