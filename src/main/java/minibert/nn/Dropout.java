@@ -59,13 +59,30 @@ public final class Dropout {
      */
     // tag::mask[]
     public void mask(Pass pass, double[] mask, int from, int to) {
-        for (int i = from; i < to; ) {
-            long bits = pass.bits(site, i / 4);                           // 64 bits: four elements' worth
-            for (int j = i % 4; j < 4 && i < to; j++, i++) {
-                int u = (int) (bits >>> (16 * j)) & 0xFFFF;               // uniform on [0, 2¹⁶)
-                mask[i] = u < threshold ? 0 : scale;
-            }
+        int i = from;
+        for (; i < to && i % 4 != 0; i++) {                               // a range may start inside a draw of four
+            mask[i] = multiplier(pass.bits(site, i / 4) >>> (16 * (i % 4)));
         }
+        for (; i + 4 <= to; i += 4) {
+            long bits = pass.bits(site, i / 4);                           // 64 bits: four elements' worth
+            mask[i] = multiplier(bits);
+            mask[i + 1] = multiplier(bits >>> 16);
+            mask[i + 2] = multiplier(bits >>> 32);
+            mask[i + 3] = multiplier(bits >>> 48);
+        }
+        for (; i < to; i++) {                                             // and end inside one
+            mask[i] = multiplier(pass.bits(site, i / 4) >>> (16 * (i % 4)));
+        }
+    }
+
+    /**
+     * 0 when the low 16 bits, uniform on [0, 2¹⁶), fall below the threshold, else the scale 1/(1 − p); without a
+     * branch, which the processor would mispredict about once in ten elements (for p = 0.1): u − threshold is
+     * negative exactly when u &lt; threshold, so its sign bit, flipped, is 0 or 1.
+     */
+    private double multiplier(long bits) {
+        int u = (int) bits & 0xFFFF;
+        return scale * (((u - threshold) >>> 31) ^ 1);
     }
     // end::mask[]
 

@@ -1,9 +1,11 @@
 package minibert.tensor;
 
 import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -17,6 +19,8 @@ public final class Kernels {
 
     private static final VectorSpecies<Double> S = DoubleVector.SPECIES_PREFERRED;
     private static final int L = S.length();
+    /** Ints as many to a vector as {@link #S} holds numbers: the attention mask's entries beside the scores they mask. */
+    private static final VectorSpecies<Integer> SI = VectorSpecies.of(int.class, VectorShape.forBitSize(L * Integer.SIZE));
     private static final double SQRT_HALF = 0.7071067811865476;
     private static final double INV_SQRT_2PI = 0.3989422804014327;
     private static final double SQRT_2_OVER_PI = 0.7978845608028654;
@@ -327,9 +331,33 @@ public final class Kernels {
     public static void maskedSoftmaxRows(double[] s, int fromRow, int toRow, int width, int[] mask, int rowsPerMask,
                                          double masked) {
         for (int r = fromRow; r < toRow; r++) {
-            addMaskRow(s, r * width, width, mask, r / rowsPerMask * width, masked);
-            softmaxRows(s, r, r + 1, width);
+            int o = r * width;
+            double max = addMaskRowMax(s, o, width, mask, r / rowsPerMask * width, masked);   // the mask, in the max's pass
+            exponentiate(s, o, width, max);
+            scaleRow(s, o, width, 1 / rowSum(s, o, width));
         }
+    }
+
+    /**
+     * {@link #addMaskRow} and then {@link #rowMax} in one pass, by vectors: a lane adds 0 or {@code masked} as the
+     * scalar loop adds it, so the row and its maximum are the same bits.
+     */
+    private static double addMaskRowMax(double[] s, int o, int width, int[] mask, int m, double masked) {
+        DoubleVector vmax = DoubleVector.broadcast(S, Double.NEGATIVE_INFINITY), zero = DoubleVector.zero(S);
+        DoubleVector add = DoubleVector.broadcast(S, masked);
+        int c = 0;
+        for (; c <= width - L; c += L) {
+            VectorMask<Double> padding = IntVector.fromArray(SI, mask, m + c).compare(VectorOperators.NE, 1).cast(S);
+            DoubleVector v = DoubleVector.fromArray(S, s, o + c).add(zero.blend(add, padding));
+            v.intoArray(s, o + c);
+            vmax = vmax.max(v);
+        }
+        double max = vmax.reduceLanes(VectorOperators.MAX);      // exact in any order
+        for (; c < width; c++) {
+            s[o + c] += mask[m + c] == 1 ? 0 : masked;
+            max = Math.max(max, s[o + c]);
+        }
+        return max;
     }
 
     private static void addMaskRow(double[] s, int o, int width, int[] mask, int m, double masked) {

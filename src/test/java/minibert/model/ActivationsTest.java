@@ -117,6 +117,13 @@ class ActivationsTest {
         double[] again = new double[n];
         new Dropout(7, p).mask(Pass.training(42), again, n);
         assertArrayEquals(mask, again, 0);
+        // the rule itself, written out: element i takes bits 16·(i mod 4)… of draw i / 4, dropped below p·2¹⁶
+        Pass pass = Pass.training(42);
+        int threshold = (int) Math.round(p * 65536);
+        for (int i = 0; i < n; i++) {
+            int u = (int) (pass.bits(7, i / 4) >>> (16 * (i % 4))) & 0xFFFF;
+            assertEquals(u < threshold ? 0 : 65536.0 / (65536 - threshold), mask[i], 0, "element " + i);
+        }
         double[] pieces = new double[n];                          // filled a range at a time, as the attention's heads fill it
         Dropout d = new Dropout(7, p);
         for (int from = 0; from < n; from += 49) {                // 7 × 7 blocks: most start inside a draw of four
