@@ -319,6 +319,7 @@ public final class SelfAttention {
         int hidden = query.in(), d = hidden / heads, t = acts.length, w = 3 * hidden, area = t * t;
         double scale = 1 / Math.sqrt(d);
         DMatrixRMaj weights = acts.droppedOut ? acts.dropped : acts.probs;
+        Softmax.requireMask(acts.probs, mask, heads * t);
         Pool.forEach(acts.batch * heads, i -> {                 // i = s·A + h: head h of sequence s
             int at = acts.scoreAt[i];                           // its [T, T] block of S, P, P' and the dropout mask
             products.block(false, true, t, t, d, scale, acts.qkv, acts.queryAt[i], w, acts.qkv, acts.keyAt[i], w, 0,

@@ -38,11 +38,16 @@ public final class Softmax {
      * @param rowsPerMask rows that share one mask row (a sequence's heads and queries, A·T)
      */
     public static void maskedRows(DMatrixRMaj s, int[] mask, int rowsPerMask, double masked) {
+        requireMask(s, mask, rowsPerMask);
+        Kernels.maskedSoftmaxRows(s.data, s.numRows, s.numCols, mask, rowsPerMask, masked);
+    }
+
+    /** Refuses a mask with fewer rows than {@link #maskedRows} reads for s, with the numbers. */
+    static void requireMask(DMatrixRMaj s, int[] mask, int rowsPerMask) {
         if (s.numRows % rowsPerMask != 0 || (long) s.numRows / rowsPerMask * s.numCols > mask.length) {
             throw new IllegalArgumentException("softmax: " + s.numRows + " rows in groups of " + rowsPerMask + " need "
                     + s.numRows / rowsPerMask + " mask rows of " + s.numCols + ", the mask has " + mask.length + " entries");
         }
-        Kernels.maskedSoftmaxRows(s.data, s.numRows, s.numCols, mask, rowsPerMask, masked);
     }
 
     /**

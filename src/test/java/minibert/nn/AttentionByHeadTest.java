@@ -158,6 +158,19 @@ class AttentionByHeadTest {
         assertArrayEquals(y[0], y[1]);
     }
 
+    /** A mask shorter than the batch is refused with its numbers, either way. */
+    @ParameterizedTest(name = "separate passes: {0}")
+    @CsvSource({"true", "false"})
+    void aShortMaskIsRefusedEitherWay(boolean separate) {
+        int b = 3, t = 7, h = 12, heads = 3;
+        SelfAttention att = new SelfAttention("attention", h, heads, new Dropout(3, 0.1), Products.VECTOR);
+        Fusion.separatePasses(separate);
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () ->
+                att.forward(new DMatrixRMaj(b * t, h), new int[b * t - 1], Pass.training(1),
+                        new SelfAttention.Activations(b, t, h, heads), new DMatrixRMaj(b * t, h)));
+        assertTrue(e.getMessage().contains("the mask has 20 entries"), e.getMessage());
+    }
+
     private static void fill(double[] a, double scale, Random r) {
         for (int i = 0; i < a.length; i++) {
             a[i] = scale * r.nextGaussian();
