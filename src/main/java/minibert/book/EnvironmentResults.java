@@ -19,6 +19,7 @@ public final class EnvironmentResults implements ResultProducer {
                 .attribute("mode", b.mode().label())
                 .attribute("jdk", b.jdk())
                 .attribute("cpus", Integer.toString(b.cpus()))
+                .attribute("heap-pages", heapPages())
                 .table("The machine that computed this book",
                         List.of("Property", "Value"),
                         List.of(
@@ -30,8 +31,31 @@ public final class EnvironmentResults implements ResultProducer {
                                         + System.getProperty("os.version") + " (" + System.getProperty("os.arch") + ")"),
                                 List.of("available processors", b.cpus()),
                                 List.of("maximum heap", (rt.maxMemory() >> 20) + " MiB"),
+                                List.of("heap pages", heapPages()),
                                 List.of("Vector API preferred species (double)",
                                         jdk.incubator.vector.DoubleVector.SPECIES_PREFERRED.length() + " lanes, "
                                                 + jdk.incubator.vector.DoubleVector.SPECIES_PREFERRED.vectorBitSize() + " bits")));
+    }
+
+    /**
+     * Whether this JVM asked for transparent huge pages ({@code -XX:+UseTransparentHugePages}, as {@code ./minibert} and
+     * the build ask where Linux offers them), and what the kernel's setting is.
+     */
+    static String heapPages() {
+        var bean = java.lang.management.ManagementFactory.getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class);
+        boolean asked;
+        try {
+            asked = Boolean.parseBoolean(bean.getVMOption("UseTransparentHugePages").getValue());
+        } catch (IllegalArgumentException e) {
+            asked = false;                                              // not a Linux JVM: no such option
+        }
+        java.nio.file.Path setting = java.nio.file.Path.of("/sys/kernel/mm/transparent_hugepage/enabled");
+        String kernel;
+        try {
+            kernel = java.nio.file.Files.readString(setting).trim();
+        } catch (java.io.IOException e) {
+            kernel = "not offered";
+        }
+        return (asked ? "transparent huge pages requested" : "the system's default pages") + " (kernel: " + kernel + ")";
     }
 }
