@@ -65,10 +65,8 @@ public final class MlmHead {
             if (m > capacity) {
                 capacity = Math.max(m, capacity + capacity / 4);
                 resize(capacity);
-                rows = new int[capacity];
-                targets = new int[capacity];
-                predicted = new int[capacity];
-            } else if (rows.length < m) {
+            }
+            if (rows.length < capacity) {                               // the first pass, or the capacity grew
                 rows = new int[capacity];
                 targets = new int[capacity];
                 predicted = new int[capacity];

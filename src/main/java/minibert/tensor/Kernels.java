@@ -332,9 +332,7 @@ public final class Kernels {
                                          double masked) {
         for (int r = fromRow; r < toRow; r++) {
             int o = r * width;
-            double max = addMaskRowMax(s, o, width, mask, r / rowsPerMask * width, masked);   // the mask, in the max's pass
-            exponentiate(s, o, width, max);
-            scaleRow(s, o, width, 1 / rowSum(s, o, width));
+            softmaxFromMax(s, o, width, addMaskRowMax(s, o, width, mask, r / rowsPerMask * width, masked));  // the mask in the max's pass
         }
     }
 
@@ -386,7 +384,7 @@ public final class Kernels {
         }
         Pool.forRanges(rows, 1, width, (from, to) -> {
             for (int r = from; r < to; r++) {
-                addBiasRows(z, b, r, r + 1, width);
+                addBiasRange(z, b, r * width, (r + 1) * width, width);
                 softmaxRows(z, r, r + 1, width);
             }
         });
@@ -402,10 +400,14 @@ public final class Kernels {
     private static void softmaxRows(double[] s, int fromRow, int toRow, int width) {
         for (int r = fromRow; r < toRow; r++) {
             int o = r * width;
-            double max = rowMax(s, o, width);
-            exponentiate(s, o, width, max);                  // e^(s − max), in place
-            scaleRow(s, o, width, 1 / rowSum(s, o, width));  // then divided by their sum
+            softmaxFromMax(s, o, width, rowMax(s, o, width));
         }
+    }
+
+    /** The row at {@code s[o]}, its maximum known: e^(s − max) in place, then divided by their sum. */
+    private static void softmaxFromMax(double[] s, int o, int width, double max) {
+        exponentiate(s, o, width, max);
+        scaleRow(s, o, width, 1 / rowSum(s, o, width));
     }
 
     /*
@@ -617,19 +619,7 @@ public final class Kernels {
 
     /** y[r, c] += b[c] for every row; rows split across the {@link Pool}. */
     public static void addBias(double[] y, double[] b, int rows, int width) {
-        Pool.forRanges(rows, 1, width, (from, to) -> addBiasRows(y, b, from, to, width));
-    }
-
-    private static void addBiasRows(double[] y, double[] b, int fromRow, int toRow, int width) {
-        for (int r = fromRow; r < toRow; r++) {
-            int o = r * width, c = 0;
-            for (; c <= width - L; c += L) {
-                DoubleVector.fromArray(S, y, o + c).add(DoubleVector.fromArray(S, b, c)).intoArray(y, o + c);
-            }
-            for (; c < width; c++) {
-                y[o + c] += b[c];
-            }
-        }
+        Pool.forRanges(rows, 1, width, (from, to) -> addBiasRange(y, b, from * width, to * width, width));
     }
 
     /**

@@ -59,7 +59,7 @@ public final class OpenBlasBackend implements Products.Backend {
     public void batched(boolean transA, boolean transB, int m, int n, int k, double alpha, DMatrixRMaj a, int[] aOff, int lda,
                         DMatrixRMaj b, int[] bOff, int ldb, double beta, DMatrixRMaj c, int[] cOff, int ldc) {
         for (int i = 0; i < aOff.length; i++) {
-            gemm(transA, transB, m, n, k, alpha, a.data, aOff[i], lda, b.data, bOff[i], ldb, beta, c.data, cOff[i], ldc);
+            block(transA, transB, m, n, k, alpha, a, aOff[i], lda, b, bOff[i], ldb, beta, c, cOff[i], ldc);
         }
     }
 

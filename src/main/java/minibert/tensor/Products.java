@@ -80,27 +80,36 @@ public final class Products {
             }
         }
 
-        /** One product at a time, by {@link #block}. */
+        /** One product at a time, through the same three copies of a block, allocated once for the batch. */
         @Override
         public void batched(boolean transA, boolean transB, int m, int n, int k, double alpha, DMatrixRMaj a, int[] aOff,
                             int lda, DMatrixRMaj b, int[] bOff, int ldb, double beta, DMatrixRMaj c, int[] cOff, int ldc) {
+            DMatrixRMaj[] copies = copies(transA, transB, m, n, k);
             for (int i = 0; i < aOff.length; i++) {
-                block(transA, transB, m, n, k, alpha, a, aOff[i], lda, b, bOff[i], ldb, beta, c, cOff[i], ldc);
+                block(transA, transB, alpha, a, aOff[i], lda, b, bOff[i], ldb, beta, c, cOff[i], ldc, copies);
             }
         }
 
-        /** The blocks are copied out, multiplied by {@link #gemm}, and C's is copied back. */
         @Override
         public void block(boolean transA, boolean transB, int m, int n, int k, double alpha, DMatrixRMaj a, int aOff, int lda,
                           DMatrixRMaj b, int bOff, int ldb, double beta, DMatrixRMaj c, int cOff, int ldc) {
-            DMatrixRMaj ai = transA ? new DMatrixRMaj(k, m) : new DMatrixRMaj(m, k);
-            DMatrixRMaj bi = transB ? new DMatrixRMaj(n, k) : new DMatrixRMaj(k, n);
-            DMatrixRMaj ci = new DMatrixRMaj(m, n);
-            copyBlock(a.data, aOff, lda, ai, true);
-            copyBlock(b.data, bOff, ldb, bi, true);
-            copyBlock(c.data, cOff, ldc, ci, true);
-            gemm(transA, transB, alpha, ai, bi, beta, ci);
-            copyBlock(c.data, cOff, ldc, ci, false);
+            block(transA, transB, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc, copies(transA, transB, m, n, k));
+        }
+
+        /** Matrices for a copy of op(A)'s block, op(B)'s and C's. */
+        private static DMatrixRMaj[] copies(boolean transA, boolean transB, int m, int n, int k) {
+            return new DMatrixRMaj[] {transA ? new DMatrixRMaj(k, m) : new DMatrixRMaj(m, k),
+                    transB ? new DMatrixRMaj(n, k) : new DMatrixRMaj(k, n), new DMatrixRMaj(m, n)};
+        }
+
+        /** The blocks are copied out into {@code copies}, multiplied by {@link #gemm}, and C's is copied back. */
+        private void block(boolean transA, boolean transB, double alpha, DMatrixRMaj a, int aOff, int lda, DMatrixRMaj b,
+                           int bOff, int ldb, double beta, DMatrixRMaj c, int cOff, int ldc, DMatrixRMaj[] copies) {
+            copyBlock(a.data, aOff, lda, copies[0], true);
+            copyBlock(b.data, bOff, ldb, copies[1], true);
+            copyBlock(c.data, cOff, ldc, copies[2], true);
+            gemm(transA, transB, alpha, copies[0], copies[1], beta, copies[2]);
+            copyBlock(c.data, cOff, ldc, copies[2], false);
         }
 
         /** EJML's {@code CommonOps_DDRM} products are single-threaded. */
