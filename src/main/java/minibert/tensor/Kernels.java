@@ -46,30 +46,31 @@ public final class Kernels {
      */
 
     /**
-     * Σ of a vector's lanes, always in the same order: a butterfly of exact lane-wise additions with constant
-     * shuffles (lane i with lane i ^ h, h = L/2, …, 1, for up to 16 lanes), then lane 0. Every form of the code
-     * adds the same pairs, and nothing leaves the registers.
+     * The butterfly that sums a vector's lanes always in the same order: lane i plus lane i ^ h, for h = L/2, …, 1
+     * (exact lane-wise additions with constant shuffles), then lane 0. Every form of the code adds the same pairs,
+     * and nothing leaves the registers. A kernel writes it in place, where its sum is needed:
+     * <pre>
+     * for (VectorShuffle&lt;Double&gt; half : HALVES) {
+     *     v = v.add(v.rearrange(half));
+     * }
+     * double sum = v.lane(0);
+     * </pre>
+     * and not as a call to {@link #sum}: a vector handed to a method stays in registers only where the JIT inlines
+     * that method, and where it does not, the caller boxes the vector as an object. The JIT stops inlining in a large
+     * compilation (the attention's head-at-a-time task inlines the products, the softmax and the dropout); a build
+     * left {@code sum} out of line there, and every step allocated a vector for each of its 24,576 attention rows.
      */
+    @SuppressWarnings("unchecked")
+    static final VectorShuffle<Double>[] HALVES = java.util.stream.IntStream.iterate(L / 2, h -> h > 0, h -> h / 2)
+            .mapToObj(h -> VectorShuffle.fromOp(S, i -> i ^ h)).toArray(VectorShuffle[]::new);
+
+    /** Σ of a vector's lanes by the butterfly of {@link #HALVES}: for the tests and the code that is not hot. */
     static double sum(DoubleVector v) {
-        if (L > 8) {
-            v = v.add(v.rearrange(SWAP8));
-        }
-        if (L > 4) {
-            v = v.add(v.rearrange(SWAP4));
-        }
-        if (L > 2) {
-            v = v.add(v.rearrange(SWAP2));
-        }
-        if (L > 1) {
-            v = v.add(v.rearrange(SWAP1));
+        for (VectorShuffle<Double> half : HALVES) {
+            v = v.add(v.rearrange(half));
         }
         return v.lane(0);
     }
-
-    private static final VectorShuffle<Double> SWAP1 = VectorShuffle.fromOp(S, i -> i ^ 1);
-    private static final VectorShuffle<Double> SWAP2 = VectorShuffle.fromOp(S, i -> (i ^ 2) % L);
-    private static final VectorShuffle<Double> SWAP4 = VectorShuffle.fromOp(S, i -> (i ^ 4) % L);
-    private static final VectorShuffle<Double> SWAP8 = VectorShuffle.fromOp(S, i -> (i ^ 8) % L);
 
     private static final double LOG2E = 1.4426950408889634;
     /** Adding and subtracting 1.5·2^(p−1) rounds a number of magnitude below 2^(p−2) to the nearest integer. */
@@ -412,7 +413,9 @@ public final class Kernels {
 
     /*
      * Each pass of a row is a method of its own: with the exponential and the sum in one loop, the JIT reached its
-     * node-count cutoff, left the sum's call not inlined, and boxed the vector handed to it, once per row.
+     * node-count cutoff, left the sum's call not inlined, and boxed the vector handed to it, once per row. (Since
+     * the attention runs a head at a time, the softmax is inlined into a larger compilation still: the sum is now
+     * written in place, {@link #HALVES}.)
      */
 
     private static double rowMax(double[] s, int o, int width) {
@@ -444,7 +447,10 @@ public final class Kernels {
         for (; c <= width - L; c += L) {
             vsum = vsum.add(DoubleVector.fromArray(S, s, o + c));
         }
-        double sum = sum(vsum);
+        for (VectorShuffle<Double> half : HALVES) {
+            vsum = vsum.add(vsum.rearrange(half));
+        }
+        double sum = vsum.lane(0);
         for (; c < width; c++) {
             sum += s[o + c];
         }
@@ -495,7 +501,10 @@ public final class Kernels {
             for (; c <= width - L; c += L) {
                 vdot = DoubleVector.fromArray(S, dp, o + c).fma(DoubleVector.fromArray(S, p, o + c), vdot);
             }
-            double dot = sum(vdot);
+            for (VectorShuffle<Double> half : HALVES) {
+                vdot = vdot.add(vdot.rearrange(half));
+            }
+            double dot = vdot.lane(0);
             for (int t = c; t < width; t++) {
                 dot += dp[o + t] * p[o + t];
             }
@@ -679,7 +688,10 @@ public final class Kernels {
             for (; c <= width - L; c += L) {
                 vs = vs.add(DoubleVector.fromArray(S, x, o + c));
             }
-            double mean = sum(vs);
+            for (VectorShuffle<Double> half : HALVES) {
+                vs = vs.add(vs.rearrange(half));
+            }
+            double mean = vs.lane(0);
             for (int t = c; t < width; t++) {
                 mean += x[o + t];
             }
@@ -690,7 +702,10 @@ public final class Kernels {
                 DoubleVector d = DoubleVector.fromArray(S, x, o + c).sub(mean);
                 vv = d.fma(d, vv);
             }
-            double var = sum(vv);
+            for (VectorShuffle<Double> half : HALVES) {
+                vv = vv.add(vv.rearrange(half));
+            }
+            double var = vv.lane(0);
             for (int t = c; t < width; t++) {
                 var += (x[o + t] - mean) * (x[o + t] - mean);
             }
@@ -818,7 +833,11 @@ public final class Kernels {
                 m1 = m1.add(d);
                 m2 = d.fma(DoubleVector.fromArray(S, xhat, o + c), m2);
             }
-            double mean1 = sum(m1), mean2 = sum(m2);
+            for (VectorShuffle<Double> half : HALVES) {
+                m1 = m1.add(m1.rearrange(half));
+                m2 = m2.add(m2.rearrange(half));
+            }
+            double mean1 = m1.lane(0), mean2 = m2.lane(0);
             for (int t = c; t < width; t++) {
                 double d = dy[o + t] * gamma[t];
                 mean1 += d;
@@ -871,7 +890,10 @@ public final class Kernels {
             squares = step.fma(step, squares);
             th.sub(step).intoArray(theta, i);
         }
-        double sum = sum(squares);
+        for (VectorShuffle<Double> half : HALVES) {
+            squares = squares.add(squares.rearrange(half));
+        }
+        double sum = squares.lane(0);
         for (; i < n; i++) {
             double gi = g[i] * s;
             m[i] = beta1 * m[i] + (1 - beta1) * gi;
@@ -929,8 +951,12 @@ public final class Kernels {
             weights = updated.fma(updated, weights);
             zero.intoArray(g, i);
         }
-        sums[2 * slot + 1] = sum(weights);
-        return sum(squares);
+        for (VectorShuffle<Double> half : HALVES) {
+            weights = weights.add(weights.rearrange(half));
+            squares = squares.add(squares.rearrange(half));
+        }
+        sums[2 * slot + 1] = weights.lane(0);
+        return squares.lane(0);
     }
 
     /** The scalar reference of {@link #adamW}. */
@@ -961,7 +987,10 @@ public final class Kernels {
             DoubleVector xv = DoubleVector.fromArray(S, x, i);
             acc = xv.fma(xv, acc);
         }
-        double sum = sum(acc);
+        for (VectorShuffle<Double> half : HALVES) {
+            acc = acc.add(acc.rearrange(half));
+        }
+        double sum = acc.lane(0);
         for (; i < n; i++) {
             sum += x[i] * x[i];
         }

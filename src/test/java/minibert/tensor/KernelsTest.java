@@ -352,4 +352,5 @@ class KernelsTest {
         Arrays.fill(nan, Double.NaN);
         assertEquals(0, Kernels.argMax(nan, 0, width), "a row of NaN");
     }
+
 }
