@@ -140,13 +140,17 @@ public final class GemmBenchmark {
         return out;
     }
 
+    /** How long each variant runs, untimed, before its timed rounds in the pass that counts. */
+    static final long SETTLE_NANOS = 50_000_000L;
+
     /**
      * Runs every shape; {@code reps} timed repetitions each. The whole measurement runs twice and the first pass,
      * one repetition each, is discarded: measured in a single pass, the first shape came out a third slower than
      * the same shape measured last, still running code that the JIT replaced later. The discarded pass warms each
-     * variant up with three runs only; the pass that counts warms each up for {@link Rounds#WARM_UP_NANOS} again.
-     * EJML sits the discarded pass out: its runs there (a second or two a shape) were a fifth of the whole benchmark,
-     * and the three runs that warm it up in the pass that counts are enough for the JIT to compile its loops.
+     * variant up with three runs only; the pass that counts warms each up again, for {@link #SETTLE_NANOS} (the JIT
+     * has compiled it by then: what is left to warm is the caches and the threads). EJML sits the discarded pass out:
+     * its runs there (a second or two a shape) were a fifth of the whole benchmark, and the three runs that warm it
+     * up in the pass that counts are enough for the JIT to compile its loops.
      */
     public static List<Row> run(List<ProductShape> shapes, int reps) {
         warmUp();
@@ -156,7 +160,7 @@ public final class GemmBenchmark {
         }
         List<Row> rows = new ArrayList<>();
         for (ProductShape s : shapes) {
-            rows.add(measure(s, reps, Rounds.WARM_UP_NANOS, true, rnd));
+            rows.add(measure(s, reps, SETTLE_NANOS, true, rnd));
         }
         return rows;
     }

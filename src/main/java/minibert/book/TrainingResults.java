@@ -189,7 +189,7 @@ public final class TrainingResults implements ResultProducer {
         TrainConfig cfg = p.config();
         Batch batch = BookData.measuredBatch();
         boolean full = results.mode() == Mode.FULL;
-        int warmUp = 3, steps = full ? 15 : 7, ejmlSteps = full ? 3 : 1, allocation = 5;
+        int warmUp = 3, steps = full ? 15 : 7, ejmlSteps = full ? 3 : 1, allocation = full ? 5 : 3;
         List<Learner> learners = new ArrayList<>();
         List<String> backends = new ArrayList<>();
         for (String[] v : VARIANTS) {
