@@ -243,8 +243,11 @@ public final class GemmBenchmark {
         Runnable blasFloatMulti = new Rounds.Settling(() -> blasFloat(s, Pool.threads(), af, bf, cf, as, bs), OpenBlas::settle);
         // the variants take turns, one timed run each per round, so that a burst of other work on the machine
         // slows all of them alike and the ratios between them stay fair
-        double[][] ns = Rounds.nanos(reps, true, warmUpNanos, ejml, single, multi, floatSingle, floatMulti, blasSingle,
-                blasMulti, blasFloatSingle, blasFloatMulti);
+        // OpenBLAS's two variants on all threads take their turns one after the other: the second finds the threads
+        // the first left spinning, and only the second waits for them to sleep (Rounds.Settling)
+        double[][] turns = Rounds.nanos(reps, true, warmUpNanos, ejml, single, multi, floatSingle, floatMulti, blasSingle,
+                blasFloatSingle, blasMulti, blasFloatMulti);
+        double[][] ns = {turns[0], turns[1], turns[2], turns[3], turns[4], turns[5], turns[7], turns[6], turns[8]};
         OpenBlas.threads(Pool.threads());
         Sample[] g = Rounds.rates(s.flops(), ns);
         // the kernel's rate over OpenBLAS's within each round: a burst of other work that slows a whole round cancels

@@ -25,7 +25,8 @@ final class Rounds {
 
     /**
      * After each run of any variant the pool's team parks ({@link minibert.tensor.Pool#rest()}: the kernel's threads
-     * spin on after their work), and a {@link Settling} variant waits for threads of its own.
+     * spin on after their work), and a {@link Settling} variant waits for threads of its own, unless the variant that
+     * runs next is a {@link Settling} one too (the same library's threads, which it would find spinning anyway).
      */
     private static void settleAfter(Runnable variant) {
         minibert.tensor.Pool.rest();
@@ -64,16 +65,23 @@ final class Rounds {
             settleAfter(r);
         }
         double[][] ns = new double[variants.length][rounds];
+        int n = variants.length;
         for (int i = 0; i < rounds; i++) {
-            for (int j = 0; j < variants.length; j++) {
-                int v = (i + j) % variants.length;
+            for (int j = 0; j < n; j++) {
+                int v = (i + j) % n;
                 if (v > 0 || !coldReference) {
                     variants[v].run();          // untimed, so that its operands are back in the caches of its threads
                 }
                 long t0 = System.nanoTime();
                 variants[v].run();
                 ns[v][i] = System.nanoTime() - t0;
-                settleAfter(variants[v]);
+                // the variant that runs next: the next in this round, or the first of the next
+                Runnable next = j + 1 < n ? variants[(i + j + 1) % n] : i + 1 < rounds ? variants[(i + 1) % n] : null;
+                if (variants[v] instanceof Settling && next instanceof Settling) {
+                    minibert.tensor.Pool.rest();  // the next one runs on the same spinning threads: no need to wait
+                } else {
+                    settleAfter(variants[v]);
+                }
             }
         }
         return ns;
