@@ -177,8 +177,8 @@ public final class GemmBenchmark {
             bs[i] = random(s.transB() ? s.n() : s.k(), s.transB() ? s.k() : s.n(), rnd);
             cs[i] = new DMatrixRMaj(s.m(), s.n());
         }
-        Runnable ejml = () -> {
-            for (int i = 0; i < (withReference ? count : 0); i++) {
+        Runnable ejml = !withReference ? () -> { } : () -> {
+            for (int i = 0; i < count; i++) {
                 ejml(s.transA(), s.transB(), as[i], bs[i], cs[i]);
             }
         };

@@ -26,11 +26,12 @@ final class Rounds {
     /**
      * After each run of any variant the pool's team parks ({@link minibert.tensor.Pool#rest()}: the kernel's threads
      * spin on after their work), and a {@link Settling} variant waits for threads of its own, unless the variant that
-     * runs next is a {@link Settling} one too (the same library's threads, which it would find spinning anyway).
+     * runs {@code next} is a {@link Settling} one too: the settling variants here are one library's, which finds its
+     * own threads spinning and runs on them.
      */
-    private static void settleAfter(Runnable variant) {
+    private static void settleAfter(Runnable variant, Runnable next) {
         minibert.tensor.Pool.rest();
-        if (variant instanceof Settling s) {
+        if (variant instanceof Settling s && !(next instanceof Settling)) {
             s.settle().run();
         }
     }
@@ -57,15 +58,15 @@ final class Rounds {
      * compiles every variant before the pass that counts.
      */
     static double[][] nanos(int rounds, boolean coldReference, long warmUpNanos, Runnable... variants) {
-        for (Runnable r : variants) {
+        int n = variants.length;
+        for (int k = 0; k < n; k++) {
             long warmUntil = System.nanoTime() + warmUpNanos;
             for (int w = 0; w < 3 || System.nanoTime() < warmUntil; w++) {
-                r.run();
+                variants[k].run();
             }
-            settleAfter(r);
+            settleAfter(variants[k], variants[(k + 1) % n]);      // the last is followed by round 0's first, variant 0
         }
-        double[][] ns = new double[variants.length][rounds];
-        int n = variants.length;
+        double[][] ns = new double[n][rounds];
         for (int i = 0; i < rounds; i++) {
             for (int j = 0; j < n; j++) {
                 int v = (i + j) % n;
@@ -75,13 +76,8 @@ final class Rounds {
                 long t0 = System.nanoTime();
                 variants[v].run();
                 ns[v][i] = System.nanoTime() - t0;
-                // the variant that runs next: the next in this round, or the first of the next
-                Runnable next = j + 1 < n ? variants[(i + j + 1) % n] : i + 1 < rounds ? variants[(i + 1) % n] : null;
-                if (variants[v] instanceof Settling && next instanceof Settling) {
-                    minibert.tensor.Pool.rest();  // the next one runs on the same spinning threads: no need to wait
-                } else {
-                    settleAfter(variants[v]);
-                }
+                // what runs next: the next variant of this round, or the first of the next round
+                settleAfter(variants[v], j + 1 < n ? variants[(i + j + 1) % n] : i + 1 < rounds ? variants[(i + 1) % n] : null);
             }
         }
         return ns;

@@ -47,30 +47,23 @@ public final class Kernels {
 
     /**
      * The butterfly that sums a vector's lanes always in the same order: lane i plus lane i ^ h, for h = L/2, …, 1
-     * (exact lane-wise additions with constant shuffles), then lane 0. Every form of the code adds the same pairs,
-     * and nothing leaves the registers. A kernel writes it in place, where its sum is needed:
+     * (exact lane-wise additions with fixed shuffles), then lane 0. Every form of the code adds the same pairs, and
+     * nothing leaves the registers. Each kernel writes it in place, where its sum is needed:
      * <pre>
      * for (VectorShuffle&lt;Double&gt; half : HALVES) {
      *     v = v.add(v.rearrange(half));
      * }
      * double sum = v.lane(0);
      * </pre>
-     * and not as a call to {@link #sum}: a vector handed to a method stays in registers only where the JIT inlines
-     * that method, and where it does not, the caller boxes the vector as an object. The JIT stops inlining in a large
-     * compilation (the attention's head-at-a-time task inlines the products, the softmax and the dropout); a build
-     * left {@code sum} out of line there, and every step allocated a vector for each of its 24,576 attention rows.
+     * and not as a call to a method of its own: a vector handed to a method stays in registers only where the JIT
+     * inlines that method, and where it does not, the caller boxes the vector as an object. The JIT stops inlining in a
+     * large compilation (the attention's head-at-a-time task inlines the products, the softmax and the dropout); a
+     * build left such a method out of line there, and every step allocated a vector for each of its 24,576 attention
+     * rows.
      */
     @SuppressWarnings("unchecked")
     static final VectorShuffle<Double>[] HALVES = java.util.stream.IntStream.iterate(L / 2, h -> h > 0, h -> h / 2)
             .mapToObj(h -> VectorShuffle.fromOp(S, i -> i ^ h)).toArray(VectorShuffle[]::new);
-
-    /** Σ of a vector's lanes by the butterfly of {@link #HALVES}: for the tests and the code that is not hot. */
-    static double sum(DoubleVector v) {
-        for (VectorShuffle<Double> half : HALVES) {
-            v = v.add(v.rearrange(half));
-        }
-        return v.lane(0);
-    }
 
     private static final double LOG2E = 1.4426950408889634;
     /** Adding and subtracting 1.5·2^(p−1) rounds a number of magnitude below 2^(p−2) to the nearest integer. */

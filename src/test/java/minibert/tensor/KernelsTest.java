@@ -311,9 +311,16 @@ class KernelsTest {
 
     @org.junit.jupiter.api.Test
     void laneSumsAreAddedInAFixedButterfly() {
-        double[] v = new double[L];
+        // one vector whose squares are exact, so that Σ x² is the butterfly of Kernels.HALVES over them alone; the
+        // squares 1 and 1 beside 9·2⁵⁰ round away when added to it one at a time, not when added to each other first
+        double[] x = new double[L], v = new double[L];
+        x[1] = 1;
+        x[2] = 3 * Math.scalb(1.0, 25);
+        x[3] = 1;
+        double sequential = 0;
         for (int i = 0; i < L; i++) {
-            v[i] = i % 2 == 0 ? 1e16 : 1.0 + i;          // cancellation makes the order visible
+            v[i] = x[i] * x[i];
+            sequential += v[i];
         }
         // pairs at distance L/2 first, …, then neighbours; lane 0 holds the total
         double[] w = v.clone();
@@ -324,8 +331,10 @@ class KernelsTest {
             }
             w = next;
         }
-        assertEquals(w[0], Kernels.sum(jdk.incubator.vector.DoubleVector.fromArray(S, v, 0)), 0);
+        assertTrue(w[0] != sequential, "the numbers tell the two orders apart");
+        assertEquals(w[0], Kernels.sumOfSquares(x, L), 0);
     }
+
     @ParameterizedTest(name = "width {0}, seed {1}")
     @CsvSource({"1, 1", "3, 2", "7, 3", "17, 4", "64, 5", "8193, 6"})
     void argMaxFindsTheFirstLargestEntryAsTheScalarLoopDoes(int width, long seed) {
@@ -352,5 +361,4 @@ class KernelsTest {
         Arrays.fill(nan, Double.NaN);
         assertEquals(0, Kernels.argMax(nan, 0, width), "a row of NaN");
     }
-
 }
