@@ -89,7 +89,7 @@ public final class VectorErf {
      */
     private static void erfTail(double[] x, double scale, double[] out, int from, int to) {
         for (int i = from; i < to; i += L) {
-            DoubleVector y = DoubleVector.fromArray(S, x, i).mul(scale).abs().min(ERF_ONE);
+            DoubleVector y = atMostOne(DoubleVector.fromArray(S, x, i).mul(scale).abs());
             if (!y.compare(VectorOperators.GT, ERF_MIDDLE).anyTrue()) {
                 continue;
             }
@@ -102,7 +102,7 @@ public final class VectorErf {
     /** The middle interval's C(|x|)/D(|x|), over the tail's where |x| ≤ 4; NaN lanes fall here and stay NaN. */
     private static void erfMiddle(double[] x, double scale, double[] out, int from, int to) {
         for (int i = from; i < to; i += L) {
-            DoubleVector y = DoubleVector.fromArray(S, x, i).mul(scale).abs().min(ERF_ONE);
+            DoubleVector y = atMostOne(DoubleVector.fromArray(S, x, i).mul(scale).abs());
             DoubleVector tail = DoubleVector.fromArray(S, out, i);
             rational(y, ERF_C, ERF_D).blend(tail, y.compare(VectorOperators.GT, ERF_MIDDLE)).intoArray(out, i);
         }
@@ -119,11 +119,20 @@ public final class VectorErf {
     /** 1 − e^(−x²)·r with erf's sign, or the first interval's value; {@code to − from} a multiple of L. */
     private static void erfFinish(double[] x, double scale, double[] out, double[] scratch, int from, int to) {
         for (int i = from; i < to; i += L) {
-            DoubleVector v = DoubleVector.fromArray(S, x, i).mul(scale), y = v.abs().min(ERF_ONE);
+            DoubleVector v = DoubleVector.fromArray(S, x, i).mul(scale), y = atMostOne(v.abs());
             DoubleVector magnitude = DoubleVector.fromArray(S, out, i).mul(expMinusSquare(y)).neg().add(1.0); // 1 − erfc(|x|)
             DoubleVector large = magnitude.blend(magnitude.neg(), v.test(VectorOperators.IS_NEGATIVE));   // erf is odd
             large.blend(DoubleVector.fromArray(S, scratch, i), y.compare(VectorOperators.LE, ERF_SMALL)).intoArray(out, i);
         }
+    }
+
+    /**
+     * min(y, {@link #ERF_ONE}), NaN included (no comparison is true of NaN, so it stays), in a comparison and a blend:
+     * a vector's {@code min} keeps Java's rules for NaN and −0, which x86's instructions do not, and the JIT wraps it in
+     * several more instructions.
+     */
+    private static DoubleVector atMostOne(DoubleVector y) {
+        return y.blend(ERF_ONE, y.compare(VectorOperators.GT, ERF_ONE));
     }
 
     /** erf on every lane of one vector: {@link #erf(double[], double, double[], double[], int, int)} on its lanes (for tests). */

@@ -1,6 +1,7 @@
 package minibert.tensor;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -56,10 +57,20 @@ public final class VectorErfF {
 
     /** erf on every lane. */
     static FloatVector erf(FloatVector x) {
-        FloatVector v = x.max(-ERF_ONE).min(ERF_ONE), u = v.mul(v);
+        FloatVector v = clamp(x, -ERF_ONE, ERF_ONE), u = v.mul(v);
         FloatVector p = step(step(step(step(step(u.fma(P6, P5), u, P4), u, P3), u, P2), u, P1), u, P0);   // P(u), Horner
         FloatVector q = step(step(step(u.fma(Q4, Q3), u, Q2), u, Q1), u, 1f);                            // Q(u)
-        return v.mul(p).div(q).max(-1f).min(1f);
+        return clamp(v.mul(p).div(q), -1f, 1f);
+    }
+
+    /**
+     * x limited to [lo, hi], as {@code x.max(lo).min(hi)} limits it, NaN included (no comparison is true of NaN, so it
+     * stays), in a comparison and a blend for each bound: a vector's {@code max} and {@code min} keep Java's rules for
+     * NaN and −0, which x86's instructions do not, and the JIT wraps each in several more instructions. (Bounds of
+     * either sign of zero would need them; these are not zero.)
+     */
+    private static FloatVector clamp(FloatVector x, float lo, float hi) {
+        return x.blend(lo, x.compare(VectorOperators.LT, lo)).blend(hi, x.compare(VectorOperators.GT, hi));
     }
 
     /** One step of Horner's rule: p·u + c, fused. */
