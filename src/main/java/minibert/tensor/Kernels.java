@@ -6,6 +6,7 @@ import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.Vector;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -562,6 +563,49 @@ public final class Kernels {
         }
     }
     // end::softmax-backward-scalar[]
+
+    // ---------------------------------------------------------------- dropout
+
+    /**
+     * Longs of random bits that fill one vector of multipliers, four 16-bit fields each; null where they would be fewer
+     * than two (AVX2's four doubles take one long): the JIT compiles no vector of a single long, and the operations on
+     * one ran as calls on boxed vectors, twenty times slower than the scalar loop. Little-endian machines only: the
+     * low field of a long must be the first short.
+     */
+    private static final VectorSpecies<Long> SD = L % 8 == 0 && java.nio.ByteOrder.nativeOrder() == java.nio.ByteOrder.LITTLE_ENDIAN
+            ? VectorSpecies.of(long.class, VectorShape.forBitSize(L / 4 * Long.SIZE)) : null;
+
+    /**
+     * Dropout's multipliers from random draws that are already made: element i of {@code out[off, off + 4·blocks)}
+     * takes the 16 bits 16·(i mod 4) … 16·(i mod 4) + 15 of {@code draws[i / 4]}, u, and becomes 0 when u &lt; threshold,
+     * else {@code keep}. A vector at a time: the draws are read as 16-bit fields (the low field first, as the shifts
+     * number them), widened to ints without sign, compared with the threshold, and the comparison picks 0 or keep. The
+     * same numbers as the scalar loop, which serves the tail and the vectors that {@link #SD} leaves out (AVX2's doubles),
+     * without a branch, which the processor would mispredict about once in ten elements (for p = 0.1): u − threshold is
+     * negative exactly when u &lt; threshold, so its sign bit, flipped, is 0 or 1.
+     *
+     * @param draws  [blocks] 64 random bits each. Not modified.
+     * @param out    [off + 4·blocks] at least. Modified in [off, off + 4·blocks).
+     */
+    public static void dropoutMultipliers(long[] draws, int blocks, int threshold, double keep, double[] out, int off) {
+        int n = 4 * blocks, i = 0;
+        if (SD != null) {
+            DoubleVector kept = DoubleVector.broadcast(S, keep);
+            for (; i <= n - L; i += L) {
+                // (the species reads the longs: the float twin's rules would make a LongVector an IntVector)
+                Vector<Integer> u = SD.fromArray(draws, i / 4).reinterpretAsShorts().convertShape(VectorOperators.ZERO_EXTEND_S2I, SI, 0);
+                kept.blend(0, u.compare(VectorOperators.LT, threshold).cast(S)).intoArray(out, off + i);
+            }
+        }
+        for (int b = i / 4; b < blocks; b++) {                         // i is a whole number of draws
+            long bits = draws[b];
+            int o = off + 4 * b;
+            out[o] = keep * ((((int) bits & 0xFFFF) - threshold >>> 31) ^ 1);
+            out[o + 1] = keep * ((((int) (bits >>> 16) & 0xFFFF) - threshold >>> 31) ^ 1);
+            out[o + 2] = keep * ((((int) (bits >>> 32) & 0xFFFF) - threshold >>> 31) ^ 1);
+            out[o + 3] = keep * ((((int) (bits >>> 48) & 0xFFFF) - threshold >>> 31) ^ 1);
+        }
+    }
 
     // ---------------------------------------------------------------- argmax
 

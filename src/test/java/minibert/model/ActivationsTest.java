@@ -140,6 +140,33 @@ class ActivationsTest {
         assertEquals(agree, (double) same / n, 0.01, "two sites' masks look independent");
     }
 
+    /**
+     * The float32 twin's mask follows the same rule, bit for bit (its multipliers come from vectors where the double
+     * model's come from the scalar loop, on AVX2), whole, a range at a time, and over ranges longer than the chunk of
+     * draws that a thread makes before turning them into multipliers.
+     */
+    @ParameterizedTest(name = "p = {0}")
+    @ValueSource(doubles = {0.1, 0.5})
+    void theFloat32MaskFollowsTheSameRule(double p) {
+        int n = 200_003;
+        double[] reference = new double[n];
+        new Dropout(7, p).mask(Pass.training(42), reference, n);
+        float[] whole = new float[n], pieces = new float[n], longRanges = new float[n];
+        var d = new minibert.nn.f32.Dropout(7, (float) p);
+        d.mask(Pass.training(42), whole, n);
+        for (int from = 0; from < n; from += 49) {
+            d.mask(Pass.training(42), pieces, from, Math.min(n, from + 49));
+        }
+        for (int from = 0; from < n; from += 4_099) {                 // 1,024 draws and a bit: past one chunk of 256
+            d.mask(Pass.training(42), longRanges, from, Math.min(n, from + 4_099));
+        }
+        for (int i = 0; i < n; i++) {
+            assertEquals((float) reference[i], whole[i], 0, "element " + i);
+        }
+        assertArrayEquals(whole, pieces, 0, "ranges of 49");
+        assertArrayEquals(whole, longRanges, 0, "ranges of 4,099");
+    }
+
     @Test
     void everyParameterHasTheKindItsLayerGaveIt() {
         BertForMaskedLM model = new BertForMaskedLM(GradientCheck.smallConfig(), 1);
