@@ -84,6 +84,11 @@ class KernelsTest {
         close(dxr, dxa, 1e-11, "layer norm backward seed " + seed);
         close(dgr, dga, 1e-12, "dγ seed " + seed);
         close(dbr, dba, 1e-12, "dβ seed " + seed);
+        double[] inPlace = g.clone(), dgi = new double[width], dbi = new double[width];   // dx written over dy
+        Kernels.layerNormBackward(inPlace, xh, rs, gamma, inPlace, dgi, dbi, rows, width);
+        close(dxa, inPlace, 0, "layer norm backward in place, seed " + seed);
+        close(dga, dgi, 0, "dγ in place, seed " + seed);
+        close(dba, dbi, 0, "dβ in place, seed " + seed);
 
         double[] yb = random(n, 1, r), yb2 = yb.clone(), b = random(width, 1, r);
         Kernels.addBias(yb, b, rows, width);
