@@ -309,10 +309,12 @@ public final class SelfAttention {
     }
 
     /**
-     * The forward pass from [Q K V] to C with each head's work in one task of the pool: its scores, mask, softmax,
-     * dropout and context, one after the other, while its [T, T] block is still in the core's caches (as separate
-     * passes over every head, the B·A blocks of S, P and P' go out to memory and come back between two passes). Each
-     * entry is computed by the same operations as in the separate passes, so the two give the same bits.
+     * The forward pass from [Q K V] to C one head at a time: its scores, mask, softmax, dropout and context, one after
+     * the other, while its [T, T] block is still in the core's caches (as separate passes over every head, the B·A blocks
+     * of S, P and P' go out to memory and come back between two passes). The heads of one sequence make one task of the
+     * pool: they read the same T rows of [Q K V], which the first head brings into the core's caches for the others
+     * (a task per head, the two threads took turns at a sequence's heads, and the step's attention took 3% longer).
+     * Each entry is computed by the same operations as in the separate passes, so the two give the same bits.
      */
     // tag::forward-by-head[]
     private void forwardByHead(int[] mask, Pass pass, Activations acts) {
@@ -320,41 +322,45 @@ public final class SelfAttention {
         double scale = 1 / Math.sqrt(d);
         DMatrixRMaj weights = acts.droppedOut ? acts.dropped : acts.probs;
         Softmax.requireMask(acts.probs, mask, heads * t);
-        Pool.forEach(acts.batch * heads, i -> {                 // i = s·A + h: head h of sequence s
-            int at = acts.scoreAt[i];                           // its [T, T] block of S, P, P' and the dropout mask
-            products.block(false, true, t, t, d, scale, acts.qkv, acts.queryAt[i], w, acts.qkv, acts.keyAt[i], w, 0,
-                    acts.probs, at, t);                         // S_i = Q_i·K_iᵀ/√d
-            Kernels.maskedSoftmaxRows(acts.probs.data, i * t, (i + 1) * t, t, mask, heads * t, MASKED);   // P_i
-            if (acts.droppedOut) {
-                dropout.mask(pass, acts.dropMask.data, at, at + area);
-                Dropout.apply(acts.probs.data, acts.dropMask.data, acts.dropped.data, at, at + area);    // P'_i
+        Pool.forEach(acts.batch, s -> {                     // a task per sequence: its heads read the same rows
+            for (int i = s * heads; i < (s + 1) * heads; i++) { // i = s·A + h: head h of sequence s
+                int at = acts.scoreAt[i];                       // its [T, T] block of S, P, P' and the dropout mask
+                products.block(false, true, t, t, d, scale, acts.qkv, acts.queryAt[i], w, acts.qkv, acts.keyAt[i], w, 0,
+                        acts.probs, at, t);                     // S_i = Q_i·K_iᵀ/√d
+                Kernels.maskedSoftmaxRows(acts.probs.data, i * t, (i + 1) * t, t, mask, heads * t, MASKED);   // P_i
+                if (acts.droppedOut) {
+                    dropout.mask(pass, acts.dropMask.data, at, at + area);
+                    Dropout.apply(acts.probs.data, acts.dropMask.data, acts.dropped.data, at, at + area);    // P'_i
+                }
+                products.block(false, false, t, d, t, 1, weights, at, t, acts.qkv, acts.valueAt[i], w, 0, acts.context,
+                        acts.headAt[i], hidden);                // C_i = P'_i·V_i
             }
-            products.block(false, false, t, d, t, 1, weights, at, t, acts.qkv, acts.valueAt[i], w, 0, acts.context,
-                    acts.headAt[i], hidden);                    // C_i = P'_i·V_i
         });
     }
     // end::forward-by-head[]
 
-    /** {@link #backwardByPass}'s operations, each head's in one task of the pool, as in {@link #forwardByHead}. */
+    /** {@link #backwardByPass}'s operations, one head at a time and a sequence's heads in one task, as in {@link #forwardByHead}. */
     // tag::backward-by-head[]
     private void backwardByHead(Activations acts, Gradients g) {
         int hidden = query.in(), d = hidden / heads, t = acts.length, w = 3 * hidden, area = t * t;
         double scale = 1 / Math.sqrt(d);
         DMatrixRMaj weights = acts.droppedOut ? acts.dropped : acts.probs;
-        Pool.forEach(acts.batch * heads, i -> {
-            int at = acts.scoreAt[i];
-            products.block(false, true, t, t, d, 1, g.dContext, acts.headAt[i], hidden, acts.qkv, acts.valueAt[i], w, 0,
-                    g.dScores, at, t);                          // dP'_i = dC_i·V_iᵀ
-            products.block(true, false, t, d, t, 1, weights, at, t, g.dContext, acts.headAt[i], hidden, 0, g.dqkv,
-                    acts.valueAt[i], w);                        // dV_i = P'_iᵀ·dC_i
-            if (acts.droppedOut) {
-                Dropout.apply(g.dScores.data, acts.dropMask.data, g.dScores.data, at, at + area);       // dP_i
+        Pool.forEach(acts.batch, s -> {
+            for (int i = s * heads; i < (s + 1) * heads; i++) {
+                int at = acts.scoreAt[i];
+                products.block(false, true, t, t, d, 1, g.dContext, acts.headAt[i], hidden, acts.qkv, acts.valueAt[i], w, 0,
+                        g.dScores, at, t);                      // dP'_i = dC_i·V_iᵀ
+                products.block(true, false, t, d, t, 1, weights, at, t, g.dContext, acts.headAt[i], hidden, 0, g.dqkv,
+                        acts.valueAt[i], w);                    // dV_i = P'_iᵀ·dC_i
+                if (acts.droppedOut) {
+                    Dropout.apply(g.dScores.data, acts.dropMask.data, g.dScores.data, at, at + area);   // dP_i
+                }
+                Kernels.softmaxRowsBackward(acts.probs.data, g.dScores.data, g.dScores.data, i * t, (i + 1) * t, t);  // dS_i
+                products.block(false, false, t, d, t, scale, g.dScores, at, t, acts.qkv, acts.keyAt[i], w, 0, g.dqkv,
+                        acts.queryAt[i], w);                    // dQ_i = dS_i·K_i/√d
+                products.block(true, false, t, d, t, scale, g.dScores, at, t, acts.qkv, acts.queryAt[i], w, 0, g.dqkv,
+                        acts.keyAt[i], w);                      // dK_i = dS_iᵀ·Q_i/√d
             }
-            Kernels.softmaxRowsBackward(acts.probs.data, g.dScores.data, g.dScores.data, i * t, (i + 1) * t, t);  // dS_i
-            products.block(false, false, t, d, t, scale, g.dScores, at, t, acts.qkv, acts.keyAt[i], w, 0, g.dqkv,
-                    acts.queryAt[i], w);                        // dQ_i = dS_i·K_i/√d
-            products.block(true, false, t, d, t, scale, g.dScores, at, t, acts.qkv, acts.queryAt[i], w, 0, g.dqkv,
-                    acts.keyAt[i], w);                          // dK_i = dS_iᵀ·Q_i/√d
         });
     }
     // end::backward-by-head[]
