@@ -3,10 +3,10 @@ package minibert.tensor;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.LongVector;
+import jdk.incubator.vector.Vector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
-import jdk.incubator.vector.Vector;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -600,11 +600,16 @@ public final class Kernels {
         for (int b = i / 4; b < blocks; b++) {                         // i is a whole number of draws
             long bits = draws[b];
             int o = off + 4 * b;
-            out[o] = keep * ((((int) bits & 0xFFFF) - threshold >>> 31) ^ 1);
-            out[o + 1] = keep * ((((int) (bits >>> 16) & 0xFFFF) - threshold >>> 31) ^ 1);
-            out[o + 2] = keep * ((((int) (bits >>> 32) & 0xFFFF) - threshold >>> 31) ^ 1);
-            out[o + 3] = keep * ((((int) (bits >>> 48) & 0xFFFF) - threshold >>> 31) ^ 1);
+            out[o] = multiplier(bits, threshold, keep);
+            out[o + 1] = multiplier(bits >>> 16, threshold, keep);
+            out[o + 2] = multiplier(bits >>> 32, threshold, keep);
+            out[o + 3] = multiplier(bits >>> 48, threshold, keep);
         }
+    }
+
+    /** 0 when the low 16 bits of {@code bits} fall below the threshold, else keep; without a branch. */
+    private static double multiplier(long bits, int threshold, double keep) {
+        return keep * (((((int) bits & 0xFFFF) - threshold) >>> 31) ^ 1);
     }
 
     // ---------------------------------------------------------------- argmax
